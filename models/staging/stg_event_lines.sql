@@ -1,0 +1,135 @@
+-- Every raw line, split into the nine Kaggle fields, typed where it can be, and
+-- given the first reason (in a fixed order) it cannot be accepted. Built once as
+-- a table so that the raw files are read once for both stg_events and the
+-- quarantine.
+
+with
+
+source as (
+
+    select * from {{ source('ecommerce_raw', 'events') }}
+
+),
+
+renamed as (
+
+    select
+
+        ---------- lineage
+        {{ raw_file_path() }} as source_file,
+        cast(year as integer) as source_year,
+        cast(month as integer) as source_month,
+
+        ---------- the line itself; a CRLF file leaves a carriage return behind
+        coalesce(replace(line, chr(13), ''), '') as raw_line
+
+    from source
+
+),
+
+split as (
+
+    select
+
+        source_file,
+        source_year,
+        source_month,
+        raw_line,
+
+        ---------- counted on the whole line: a split would hide extra fields
+        length(raw_line) - length(replace(raw_line, ',', '')) + 1 as field_count,
+
+        ---------- the nine fields as text
+        split_part(raw_line, ',', 1) as event_time_text,
+        split_part(raw_line, ',', 2) as event_type,
+        split_part(raw_line, ',', 3) as product_id_text,
+        split_part(raw_line, ',', 4) as category_id_text,
+        split_part(raw_line, ',', 5) as category_code_text,
+        split_part(raw_line, ',', 6) as brand_text,
+        split_part(raw_line, ',', 7) as price_text,
+        split_part(raw_line, ',', 8) as user_id_text,
+        split_part(raw_line, ',', 9) as user_session_text
+
+    from renamed
+
+),
+
+typed as (
+
+    select
+
+        *,
+
+        ---------- ids and dates
+        {{ dbt.hash('raw_line') }} as event_id,
+        {{ parse_event_time('event_time_text') }} as event_time,
+        {{ dbt.safe_cast('product_id_text', 'bigint') }} as product_id,
+        {{ dbt.safe_cast('category_id_text', 'bigint') }} as category_id,
+        {{ dbt.safe_cast('user_id_text', 'bigint') }} as user_id,
+
+        ---------- money: exact decimals so revenue adds up to the cent
+        {{ dbt.safe_cast('price_text', 'decimal(12, 2)') }} as price,
+
+        ---------- the shape checks that a cast alone would let through
+        {{ matches_pattern('event_time_text', '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC$') }} as is_event_time_well_formed,
+        {{ matches_pattern('product_id_text', '^[0-9]+$') }} as is_product_id_digits,
+        {{ matches_pattern('category_id_text', '^[0-9]+$') }} as is_category_id_digits,
+        {{ matches_pattern('user_id_text', '^[0-9]+$') }} as is_user_id_digits,
+        {{ matches_pattern('price_text', '^-?[0-9]+([.][0-9]{1,2})?$') }} as is_price_a_number
+
+    from split
+
+),
+
+validated as (
+
+    select
+
+        *,
+
+        case
+            when raw_line = '' then 'empty_line'
+            when field_count <> 9 then 'wrong_field_count'
+            when not is_event_time_well_formed or event_time is null then 'unparseable_event_time'
+            when event_type not in ('view', 'cart', 'purchase', 'remove_from_cart') then 'unknown_event_type'
+            when product_id_text = '' then 'missing_product_id'
+            when not is_product_id_digits or product_id is null then 'non_numeric_product_id'
+            when category_id_text = '' then 'missing_category_id'
+            when not is_category_id_digits or category_id is null then 'non_numeric_category_id'
+            when user_id_text = '' then 'missing_user_id'
+            when not is_user_id_digits or user_id is null then 'non_numeric_user_id'
+            when price_text = '' then 'missing_price'
+            when not is_price_a_number or price is null then 'non_numeric_price'
+            when price < 0 then 'negative_price'
+        end as rejection_reason
+
+    from typed
+
+)
+
+select
+
+    ---------- lineage
+    source_file,
+    source_year,
+    source_month,
+    raw_line,
+    field_count,
+
+    ---------- outcome
+    rejection_reason,
+    rejection_reason is null as is_accepted,
+
+    ---------- typed fields (NULL where a field could not be typed)
+    event_id,
+    event_time,
+    event_type,
+    product_id,
+    category_id,
+    nullif(category_code_text, '') as category_code,
+    nullif(brand_text, '') as brand,
+    price,
+    user_id,
+    nullif(user_session_text, '') as user_session
+
+from validated

@@ -1,0 +1,47 @@
+-- Accepted clickstream events, one row per distinct raw line: exact duplicate
+-- rows (the same line landed twice, or repeated inside a file) are kept once.
+
+with
+
+accepted_lines as (
+
+    select * from {{ ref('stg_event_lines') }}
+    where is_accepted
+
+),
+
+ranked_copies as (
+
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by source_file
+        ) as copy_number
+    from accepted_lines
+
+)
+
+select
+
+    ---------- ids
+    event_id,
+    user_id,
+    product_id,
+    category_id,
+    user_session,
+
+    ---------- event
+    event_time,
+    event_type,
+
+    ---------- product attributes as seen on the event
+    category_code,
+    brand,
+    price,
+
+    ---------- lineage
+    source_file
+
+from ranked_copies
+where copy_number = 1
