@@ -63,12 +63,12 @@ typed as (
         ---------- ids and dates
         {{ dbt.hash('raw_line') }} as event_id,
         {{ parse_event_time('event_time_text') }} as event_time,
-        {{ dbt.safe_cast('product_id_text', 'bigint') }} as product_id,
-        {{ dbt.safe_cast('category_id_text', 'bigint') }} as category_id,
-        {{ dbt.safe_cast('user_id_text', 'bigint') }} as user_id,
+        try_cast(product_id_text as bigint) as product_id,
+        try_cast(category_id_text as bigint) as category_id,
+        try_cast(user_id_text as bigint) as user_id,
 
         ---------- money: exact decimals so revenue adds up to the cent
-        {{ dbt.safe_cast('price_text', 'decimal(12, 2)') }} as price,
+        try_cast(price_text as decimal(12, 2)) as price,
 
         ---------- the shape checks that a cast alone would let through
         {{ matches_pattern('event_time_text', '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC$') }} as is_event_time_well_formed,

@@ -1,0 +1,58 @@
+# The README's commands. Each target sets itself up on a fresh clone:
+# a .venv with pinned dependencies, and profiles.yml from profiles.yml.example.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DBT := $(VENV)/bin/dbt
+
+EVENTS ?= 1000000
+SEED ?= 42
+SOURCE ?=
+DEMO_DIR := data/demo
+
+export DBT_PROFILES_DIR ?= $(CURDIR)
+export ECOM_RAW_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
+export ECOM_DUCKDB_PATH ?= $(CURDIR)/data/ecommerce.duckdb
+
+.PHONY: help setup demo test build clean
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+profiles.yml:
+	cp profiles.yml.example profiles.yml
+
+setup: $(VENV)/.installed profiles.yml  ## create .venv and profiles.yml (done by every target)
+
+demo: setup  ## generate ~1M events (EVENTS=N) or take SOURCE=<file|folder>, land, dbt build, summary
+	rm -rf $(DEMO_DIR)
+ifeq ($(strip $(SOURCE)),)
+	$(PY) -m ingest generate --out $(DEMO_DIR)/generated --events $(EVENTS) --seed $(SEED) --expected $(DEMO_DIR)/expected.json
+	$(PY) -m ingest land --source $(DEMO_DIR)/generated --dest $(ECOM_RAW_DIR)
+else
+	$(PY) -m ingest land --source "$(SOURCE)" --dest $(ECOM_RAW_DIR)
+	@echo "computing the expected values of $(SOURCE) in plain Python (independent of dbt)..."
+	$(PY) -m ingest expect --source $(ECOM_RAW_DIR) --out $(DEMO_DIR)/expected.json
+endif
+	$(DBT) build --full-refresh --quiet
+	$(PY) -m ingest report --database $(ECOM_DUCKDB_PATH) --expected $(DEMO_DIR)/expected.json
+
+build: setup  ## dbt build on the local DuckDB target over what is landed in ECOM_RAW_DIR
+	$(DBT) build
+
+test: setup  ## the whole test suite
+	$(PY) -m pytest
+
+clean:  ## remove generated data, the DuckDB file and dbt output
+	rm -rf data target logs

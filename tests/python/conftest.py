@@ -1,0 +1,67 @@
+"""Shared fixtures: small Kaggle-format files written on the fly, and real dbt builds on DuckDB."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO.parent / "shared" / "samples"
+REAL_SAMPLE = SAMPLES / "kaggle-2019-Oct-first5019.csv"
+HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session"
+
+
+def write_csv(path: Path, rows: list[str], header: str | None = HEADER, newline: str = "\n", final_newline: bool = True) -> Path:
+    """A raw file with the given data lines, as bytes exactly as asked."""
+    lines = ([header] if header is not None else []) + rows
+    text = newline.join(lines) + (newline if final_newline and lines else "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode())
+    return path
+
+
+def run_ingest(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """`python -m ingest ...` as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "ingest", *map(str, args)], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A finished `dbt build` on DuckDB over one raw folder."""
+
+    raw_dir: Path
+    database: Path
+    build_log: str
+
+
+def dbt_build(raw_dir: Path, workdir: Path, *extra: str) -> Warehouse:
+    """Run the real dbt build of this project on DuckDB, isolated in `workdir`."""
+    profiles = workdir / "profiles"
+    profiles.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "profiles.yml.example", profiles / "profiles.yml")
+    database = workdir / "warehouse.duckdb"
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(profiles),
+        "ECOM_RAW_DIR": str(raw_dir),
+        "ECOM_DUCKDB_PATH": str(database),
+        "DBT_TARGET": "local",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run(
+        [str(dbt), "build", "--project-dir", str(REPO), "--target-path", str(workdir / "target"),
+         "--log-path", str(workdir / "logs"), *extra],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+    return Warehouse(raw_dir=raw_dir, database=database, build_log=result.stdout)
