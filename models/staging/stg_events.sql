@@ -30,6 +30,9 @@ select
     product_id,
     category_id,
     user_session,
+    -- the session the event belongs to; an event without a user_session is a
+    -- session of its own, so a purchase without one is an order of its own
+    coalesce(user_session, concat('no-session-', event_id)) as session_id,
 
     ---------- event
     event_time,

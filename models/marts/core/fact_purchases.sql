@@ -14,9 +14,9 @@ with_orders as (
 
     select
         *,
-        -- an order is a session with at least one purchase; a purchase
-        -- without a session is an order of its own
-        coalesce(user_session, concat('no-session-', event_id)) as order_id
+        -- an order is a session with at least one purchase (stg_events gives
+        -- a purchase without a session a session of its own)
+        session_id as order_id
     from purchase_events
 
 )
@@ -29,13 +29,13 @@ select
     user_id,
     product_id,
     category_id,
+    cast(event_time as date) as purchase_date,
 
     ---------- when (UTC)
     event_time as purchased_at,
-    cast(event_time as date) as purchase_date,
     cast(date_trunc('month', event_time) as date) as month_start,
 
-    ---------- what
+    ---------- what, as recorded on the purchase
     category_code,
     brand,
     price,

@@ -1,0 +1,45 @@
+-- One row per session (stg_events.session_id): when it started and ended, what
+-- happened in it, and whether it converted. The basis of fact_sessions,
+-- dim_user and the funnels.
+
+with
+
+events as (
+
+    select * from {{ ref('stg_events') }}
+
+),
+
+sessions as (
+
+    select
+        session_id,
+        -- a session belongs to one user in the source; min() picks one
+        -- deterministically should a session id ever be shared
+        min(user_id) as user_id,
+        min(event_time) as session_start,
+        max(event_time) as session_end,
+        count(*) as events,
+        sum(case when event_type = 'view' then 1 else 0 end) as views,
+        sum(case when event_type = 'cart' then 1 else 0 end) as carts,
+        sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
+        sum(case when event_type = 'purchase' then price else 0 end) as revenue
+    from events
+    group by session_id
+
+)
+
+select
+    session_id,
+    user_id,
+    session_start,
+    session_end,
+    cast(session_start as date) as session_date,
+    {{ dbt.datediff('session_start', 'session_end', 'second') }} as duration_seconds,
+    events,
+    views,
+    carts,
+    purchases,
+    revenue,
+    purchases > 0 as is_converted
+from sessions

@@ -1,0 +1,45 @@
+-- The conversion funnel per day: events at each step and the session conversion.
+
+with
+
+events as (
+
+    select * from {{ ref('stg_events') }}
+
+),
+
+sessions as (
+
+    select * from {{ ref('int_sessions') }}
+
+),
+
+events_by_day as (
+
+    select
+        cast(event_time as date) as date_day,
+        {{ funnel_counts() }}
+    from events
+    group by cast(event_time as date)
+
+),
+
+sessions_by_day as (
+
+    select
+        session_date as date_day,
+        count(*) as sessions,
+        sum(case when is_converted then 1 else 0 end) as converted_sessions
+    from sessions
+    group by session_date
+
+)
+
+select
+    events_by_day.date_day,
+    {{ funnel_rates() }},
+    cast(coalesce(sessions_by_day.sessions, 0) as bigint) as sessions,
+    cast(coalesce(sessions_by_day.converted_sessions, 0) as bigint) as converted_sessions,
+    {{ safe_ratio('sessions_by_day.converted_sessions', 'sessions_by_day.sessions') }} as session_conversion_rate
+from events_by_day
+left join sessions_by_day on events_by_day.date_day = sessions_by_day.date_day
