@@ -74,8 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     expect = commands.add_parser(
         "expect",
         help="compute the expected values of the marts from raw files, in plain Python",
-        description="Compute row accounting, rejections, the KPI row and the monthly summary "
-        "from raw files, independently of dbt, and write them as JSON.",
+        description="Compute the expected content of every mart (row accounting, rejections, KPIs, "
+        "dimensions, dashboard marts, funnels, cohorts) from raw files, independently of dbt, "
+        "and write them as JSON.",
     )
     expect.add_argument("--source", type=Path, required=True, help="a .csv or .csv.gz file, or a folder of them")
     expect.add_argument("--out", type=Path, required=True, help="JSON file to write")
@@ -101,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_generate(args: argparse.Namespace) -> int:
+    from ingest.expected import expected_values, write_expected
     from ingest.generate import GeneratorConfig, generate
-    from ingest.reference import expected_values, write_expected
 
     config = GeneratorConfig(
         events=args.events, seed=args.seed, start=args.start, end=args.end, per_day=args.per_day, gzip=args.gzip
@@ -136,8 +137,8 @@ def run_land(args: argparse.Namespace) -> int:
 
 
 def run_expect(args: argparse.Namespace) -> int:
+    from ingest.expected import expected_values, write_expected
     from ingest.rawfiles import find_raw_files
-    from ingest.reference import expected_values, write_expected
 
     files = find_raw_files(args.source)
     write_expected(expected_values(files), args.out)
@@ -146,16 +147,16 @@ def run_expect(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from ingest.reference import read_expected
-    from ingest.report import differences, format_summary, read_marts
+    from ingest.expected import read_expected
+    from ingest.report import connect, differences, format_summary, read_summary
 
-    marts = read_marts(args.database)
-    print(format_summary(marts, args.database))
-    if args.expected is None:
-        return 0
-    if not args.expected.exists():
+    if args.expected is not None and not args.expected.exists():
         raise IngestError(f"{args.expected} does not exist.")
-    found = differences(marts, read_expected(args.expected))
+    with connect(args.database) as connection:
+        print(format_summary(read_summary(connection), args.database))
+        if args.expected is None:
+            return 0
+        found = differences(connection, read_expected(args.expected))
     if found:
         print(f"The marts differ from {args.expected}:", file=sys.stderr)
         for line in found:
@@ -168,13 +169,13 @@ def run_report(args: argparse.Namespace) -> int:
 def run_query(args: argparse.Namespace) -> int:
     import duckdb
 
-    if not args.database.exists():
-        raise IngestError(f"{args.database} does not exist: run `make demo` first.")
-    try:
-        with duckdb.connect(str(args.database), read_only=True) as connection:
+    from ingest.report import connect
+
+    with connect(args.database) as connection:
+        try:
             connection.sql(args.sql).show(max_rows=200)
-    except duckdb.Error as error:
-        raise IngestError(f"The query failed: {str(error).splitlines()[0]}") from error
+        except duckdb.Error as error:
+            raise IngestError(f"The query failed: {str(error).splitlines()[0]}") from error
     return 0
 
 

@@ -1,22 +1,23 @@
-"""Expected values computed in plain Python, independently of the SQL under test.
+"""Raw files read and classified in plain Python, independently of the SQL under test.
 
-The dbt models and this module implement the same written definitions
+The dbt models and this package implement the same written definitions
 (docs/metrics.md) in two languages that share no code, so a test comparing
-them catches a mistake in either. Files are streamed line by line: memory
-grows with the number of distinct valid lines (for duplicate detection) and
-of purchases, not with the file size.
+them catches a mistake in either. This module reads and classifies every raw
+line and folds the accepted events into per-session, per-day, per-product,
+per-category and per-brand counters; `ingest.expected` turns those into the
+expected marts. Memory grows with the number of distinct lines (16-byte
+digests), sessions, products and purchases, not with the file size.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from ingest.rawfiles import open_text
@@ -28,34 +29,135 @@ _EVENT_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}
 _DIGITS = re.compile(r"[0-9]+")
 _PRICE = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
 _BIGINT_MAX = 2**63 - 1
-_CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
-class Purchase:
+class Event:
+    """One accepted, de-duplicated event."""
+
+    event_time: dt.datetime
+    event_type: str
+    product_id: int
+    category_id: int
+    category_code: str | None
+    brand: str | None
+    price: Decimal
     user_id: int
     user_session: str | None
-    event_time: dt.datetime
-    price: Decimal
     line_key: str
 
     @property
-    def order_id(self) -> str:
-        """A session with a purchase is an order; a purchase without one is its own."""
+    def session_id(self) -> str:
+        """The source's session, or a session of its own for an event without one."""
         return self.user_session if self.user_session else f"no-session-{self.line_key}"
 
 
 @dataclass
+class Funnel:
+    """View, cart and purchase counts and revenue over some events."""
+
+    views: int = 0
+    carts: int = 0
+    purchases: int = 0
+    revenue: Decimal = ZERO
+
+    def add(self, event: Event) -> None:
+        if event.event_type == "view":
+            self.views += 1
+        elif event.event_type == "cart":
+            self.carts += 1
+        elif event.event_type == "purchase":
+            self.purchases += 1
+            self.revenue += event.price
+
+
+@dataclass
+class Session:
+    user_id: int
+    start: dt.datetime
+    end: dt.datetime
+    events: int = 0
+    funnel: Funnel = field(default_factory=Funnel)
+
+
+@dataclass
+class Product:
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    min_price: Decimal
+    max_price: Decimal
+    latest: tuple[dt.datetime, str, int, str | None, Decimal]  # time, line key, category_id, brand, price
+    funnel: Funnel = field(default_factory=Funnel)
+
+
+@dataclass
 class Tally:
+    """Everything counted over the raw files."""
+
     rows_read: int = 0
     rows_accepted: int = 0
     duplicates_removed: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
-    purchases: list[Purchase] = field(default_factory=list)
+    purchases: list[Event] = field(default_factory=list)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    products: dict[int, Product] = field(default_factory=dict)
+    funnel_by_day: defaultdict[dt.date, Funnel] = field(default_factory=lambda: defaultdict(Funnel))
+    funnel_by_category: defaultdict[int, Funnel] = field(default_factory=lambda: defaultdict(Funnel))
+    funnel_by_brand: defaultdict[str, Funnel] = field(default_factory=lambda: defaultdict(Funnel))
+    category_codes: dict[int, str | None] = field(default_factory=dict)
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
 
     @property
     def rows_quarantined(self) -> int:
         return sum(self.rejected.values())
+
+    def add(self, event: Event) -> None:
+        self.rows_accepted += 1
+        if event.event_type == "purchase":
+            self.purchases.append(event)
+        day = event.event_time.date()
+        self.first_day = day if self.first_day is None else min(self.first_day, day)
+        self.last_day = day if self.last_day is None else max(self.last_day, day)
+        self.funnel_by_day[day].add(event)
+        self.funnel_by_category[event.category_id].add(event)
+        self.funnel_by_brand[event.brand or "unknown"].add(event)
+        self._add_category_code(event)
+        self._add_to_session(event)
+        self._add_to_product(event)
+
+    def _add_category_code(self, event: Event) -> None:
+        known = self.category_codes.get(event.category_id)
+        if event.category_code is not None and (known is None or event.category_code > known):
+            self.category_codes[event.category_id] = event.category_code
+        else:
+            self.category_codes.setdefault(event.category_id, known)
+
+    def _add_to_session(self, event: Event) -> None:
+        session = self.sessions.get(event.session_id)
+        if session is None:
+            session = self.sessions[event.session_id] = Session(event.user_id, event.event_time, event.event_time)
+        session.user_id = min(session.user_id, event.user_id)
+        session.start = min(session.start, event.event_time)
+        session.end = max(session.end, event.event_time)
+        session.events += 1
+        session.funnel.add(event)
+
+    def _add_to_product(self, event: Event) -> None:
+        latest = (event.event_time, event.line_key, event.category_id, event.brand, event.price)
+        product = self.products.get(event.product_id)
+        if product is None:
+            self.products[event.product_id] = product = Product(
+                event.event_time, event.event_time, event.price, event.price, latest
+            )
+        product.first_seen = min(product.first_seen, event.event_time)
+        product.last_seen = max(product.last_seen, event.event_time)
+        product.min_price = min(product.min_price, event.price)
+        product.max_price = max(product.max_price, event.price)
+        if latest[:2] > product.latest[:2]:
+            product.latest = latest
+        product.funnel.add(event)
 
 
 def rejection_reason(line: str) -> str | None:
@@ -91,8 +193,25 @@ def _parse_time(text: str) -> dt.datetime | None:
         return None
 
 
+def parse_event(line: str, line_key: str) -> Event:
+    """An accepted line as an Event (call only when rejection_reason(line) is None)."""
+    time_text, event_type, product_id, category_id, code, brand, price, user_id, session = line.split(",")
+    return Event(
+        event_time=dt.datetime.strptime(time_text[:19], "%Y-%m-%d %H:%M:%S"),
+        event_type=event_type,
+        product_id=int(product_id),
+        category_id=int(category_id),
+        category_code=code or None,
+        brand=brand or None,
+        price=Decimal(price),
+        user_id=int(user_id),
+        user_session=session or None,
+        line_key=line_key,
+    )
+
+
 def data_lines(path: Path) -> Iterator[str]:
-    """The data lines of one raw file: header skipped, line endings and CRs removed."""
+    """The data lines of one raw file: header skipped, line endings removed."""
     with open_text(path) as handle:
         next(handle, None)
         for line in handle:
@@ -100,7 +219,7 @@ def data_lines(path: Path) -> Iterator[str]:
 
 
 def tally(paths: Iterable[Path]) -> Tally:
-    """Classify every line of the files the way the pipeline's rules say."""
+    """Classify every line of the files the way the pipeline's rules say, and count the accepted ones."""
     result = Tally()
     seen: set[bytes] = set()
     for path in sorted(paths):
@@ -110,101 +229,10 @@ def tally(paths: Iterable[Path]) -> Tally:
             if reason is not None:
                 result.rejected[reason] += 1
                 continue
-            key = hashlib.md5(line.encode()).digest()
-            if key in seen:
+            digest = hashlib.md5(line.encode()).digest()
+            if digest in seen:
                 result.duplicates_removed += 1
                 continue
-            seen.add(key)
-            result.rows_accepted += 1
-            fields = line.split(",")
-            if fields[1] == "purchase":
-                result.purchases.append(
-                    Purchase(
-                        user_id=int(fields[7]),
-                        user_session=fields[8] or None,
-                        event_time=_parse_time(fields[0]),  # type: ignore[arg-type]
-                        price=Decimal(fields[6]),
-                        line_key=key.hex(),
-                    )
-                )
+            seen.add(digest)
+            result.add(parse_event(line, digest.hex()))
     return result
-
-
-def divide_to_cents(amount: Decimal, count: int) -> Decimal | None:
-    """amount / count, rounded half up to the cent; None when count is zero."""
-    if count == 0:
-        return None
-    return (amount / Decimal(count)).quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
-def kpi_summary(purchases: list[Purchase]) -> dict[str, object]:
-    revenue = sum((p.price for p in purchases), Decimal("0.00"))
-    orders_by_user: dict[int, set[str]] = defaultdict(set)
-    for purchase in purchases:
-        orders_by_user[purchase.user_id].add(purchase.order_id)
-    customers = len(orders_by_user)
-    return {
-        "lifetime_revenue": revenue,
-        "total_customers": customers,
-        "avg_customer_ltv": divide_to_cents(revenue, customers),
-        "repeat_customers": sum(1 for orders in orders_by_user.values() if len(orders) >= 2),
-    }
-
-
-def monthly_summary(purchases: list[Purchase]) -> list[dict[str, object]]:
-    by_month: dict[dt.date, list[Purchase]] = defaultdict(list)
-    for purchase in purchases:
-        by_month[purchase.event_time.date().replace(day=1)].append(purchase)
-    rows = []
-    for month_start in sorted(by_month):
-        month = by_month[month_start]
-        revenue = sum((p.price for p in month), Decimal("0.00"))
-        orders = len({p.order_id for p in month})
-        rows.append(
-            {
-                "month_start": month_start,
-                "revenue": revenue,
-                "purchases": len(month),
-                "orders": orders,
-                "customers": len({p.user_id for p in month}),
-                "avg_order_value": divide_to_cents(revenue, orders),
-            }
-        )
-    return rows
-
-
-def expected_values(paths: Iterable[Path]) -> dict[str, object]:
-    """Everything the tests and the demo compare the marts with."""
-    counted = tally(paths)
-    return {
-        "row_accounting": {
-            "rows_read": counted.rows_read,
-            "rows_accepted": counted.rows_accepted,
-            "rows_quarantined": counted.rows_quarantined,
-            "duplicates_removed": counted.duplicates_removed,
-        },
-        "rejections": dict(sorted(counted.rejected.items())),
-        "kpi_summary": kpi_summary(counted.purchases),
-        "fact_monthly_summary": monthly_summary(counted.purchases),
-    }
-
-
-def _to_json(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _to_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_to_json(item) for item in value]
-    return value
-
-
-def write_expected(values: dict[str, object], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_to_json(values), indent=2) + "\n")
-
-
-def read_expected(path: Path) -> dict[str, object]:
-    return json.loads(path.read_text())

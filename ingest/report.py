@@ -1,7 +1,13 @@
-"""The demo's summary: where the rows went, the KPI row, and whether the marts match the expected values."""
+"""The demo's summary, and the comparison of every mart with the expected values.
+
+The summary shows where the rows went, the KPI row and revenue by month. The
+comparison reads each mart named in the expected values and reports every row
+that differs; money and counts must be equal, rates within 0.0001.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,99 +16,166 @@ import duckdb
 
 from ingest.errors import IngestError
 
-_KPI_COLUMNS = ("lifetime_revenue", "total_customers", "avg_customer_ltv", "repeat_customers")
-_MONTHLY_COLUMNS = ("month_start", "revenue", "purchases", "orders", "customers", "avg_order_value")
-_ACCOUNTING_COLUMNS = ("rows_read", "rows_accepted", "rows_quarantined", "duplicates_removed")
+Row = dict[str, Any]
+
+# How each mart's rows are identified when compared.
+MART_KEYS: dict[str, tuple[str, ...]] = {
+    "user_ltv": ("user_id",),
+    "customers_by_ltv_tier": ("ltv_tier",),
+    "customer_cohorts": ("cohort_month", "month_offset"),
+    "revenue_month_over_month": ("month_start",),
+    "revenue_by_weekday": ("month_start", "iso_weekday"),
+    "revenue_by_brand": ("brand_name",),
+    "revenue_by_category": ("category_name",),
+    "dim_category": ("category_id",),
+    "dim_product": ("product_id",),
+    "dim_time": ("date_day",),
+    "product_performance": ("product_id",),
+    "funnel_daily": ("date_day",),
+    "funnel_by_category": ("category_id",),
+    "funnel_by_brand": ("brand_name",),
+    "fact_monthly_summary": ("month_start",),
+}
+
+# Tables with a row per session or user are compared through totals.
+TOTALS_SQL = {
+    "fact_sessions": """
+        select count(*) as sessions,
+               sum(case when is_converted then 1 else 0 end) as converted_sessions,
+               sum(events) as events,
+               sum(duration_seconds) as duration_seconds,
+               sum(revenue) as revenue
+        from marts.fact_sessions""",
+    "dim_user": """
+        select count(*) as users,
+               sum(sessions) as sessions,
+               sum(case when is_customer then 1 else 0 end) as customers,
+               sum(case when is_repeat_customer then 1 else 0 end) as repeat_customers
+        from marts.dim_user""",
+}
+
+_RATE_TOLERANCE = 1e-4 + 1e-9
+_MAX_LINES_PER_MART = 5
 
 
-def read_marts(database: Path) -> dict[str, Any]:
-    """The marts the summary shows, as plain Python values."""
+def connect(database: Path) -> duckdb.DuckDBPyConnection:
     if not database.exists():
         raise IngestError(f"{database} does not exist: run `make demo` (or dbt build) first.")
     try:
-        with duckdb.connect(str(database), read_only=True) as connection:
-            return {
-                "row_accounting": _one_row(connection, "marts.row_accounting", _ACCOUNTING_COLUMNS),
-                "rejections": dict(
-                    connection.sql(
-                        "select rejection_reason, count(*) from staging.stg_events_quarantine "
-                        "group by rejection_reason order by rejection_reason"
-                    ).fetchall()
-                ),
-                "kpi_summary": _one_row(connection, "marts.kpi_summary", _KPI_COLUMNS),
-                "fact_monthly_summary": _rows(
-                    connection, "marts.fact_monthly_summary order by month_start", _MONTHLY_COLUMNS
-                ),
-            }
+        return duckdb.connect(str(database), read_only=True)
     except duckdb.Error as error:
-        raise IngestError(f"{database} cannot be read as the built warehouse: {error}.") from error
+        raise IngestError(f"{database} cannot be opened: {str(error).splitlines()[0]}") from error
 
 
-def _rows(connection: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...]) -> list[dict[str, Any]]:
-    result = connection.sql(f"select {', '.join(columns)} from {relation}").fetchall()
-    return [dict(zip(columns, row, strict=True)) for row in result]
+def fetch(connection: duckdb.DuckDBPyConnection, sql: str) -> list[Row]:
+    try:
+        cursor = connection.execute(sql)
+    except duckdb.Error as error:
+        raise IngestError(f"The warehouse is missing a built mart: {str(error).splitlines()[0]}") from error
+    columns = [description[0] for description in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _one_row(connection: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...]) -> dict[str, Any]:
-    return _rows(connection, relation, columns)[0]
+def read_summary(connection: duckdb.DuckDBPyConnection) -> Row:
+    """The few marts the summary prints."""
+    return {
+        "row_accounting": fetch(connection, "select * from marts.row_accounting")[0],
+        "rejections": {
+            row["rejection_reason"]: row["rows"]
+            for row in fetch(
+                connection,
+                "select rejection_reason, count(*) as rows from staging.stg_events_quarantine "
+                "group by rejection_reason order by rejection_reason",
+            )
+        },
+        "kpi_summary": fetch(connection, "select * from marts.kpi_summary")[0],
+        "fact_monthly_summary": fetch(connection, "select * from marts.fact_monthly_summary order by month_start"),
+    }
 
 
-def _normalise(value: Any) -> Any:
+def normalise(value: Any) -> Any:
     """Values as the expected-values JSON spells them: decimals and dates as text."""
     if isinstance(value, Decimal):
         return str(value)
-    if hasattr(value, "isoformat"):
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
         return value.isoformat()
     return value
 
 
-def differences(actual: dict[str, Any], expected: dict[str, Any]) -> list[str]:
-    """Every place the marts differ from the expected values, one line each; empty when equal."""
-    found = []
-    for section in ("row_accounting", "kpi_summary"):
-        for column, want in expected[section].items():
-            got = _normalise(actual[section].get(column))
-            if got != want:
-                found.append(f"{section}.{column}: marts have {got}, expected {want}")
-    got_rejections = {reason: count for reason, count in actual["rejections"].items()}
-    if got_rejections != expected["rejections"]:
-        found.append(f"rejections: marts have {got_rejections}, expected {expected['rejections']}")
-    got_months = [{k: _normalise(v) for k, v in row.items()} for row in actual["fact_monthly_summary"]]
-    if got_months != expected["fact_monthly_summary"]:
-        found.append(
-            f"fact_monthly_summary: marts have {got_months}, expected {expected['fact_monthly_summary']}"
-        )
+def same(got: Any, want: Any) -> bool:
+    if isinstance(want, float) and isinstance(got, float):
+        return abs(got - want) <= _RATE_TOLERANCE
+    return bool(normalise(got) == want)
+
+
+def row_differences(name: str, got: Row, want: Row) -> list[str]:
+    return [
+        f"{name}.{column}: marts have {normalise(got.get(column))}, expected {value}"
+        for column, value in want.items()
+        if not same(got.get(column), value)
+    ]
+
+
+def table_differences(name: str, got_rows: list[Row], want_rows: list[Row], keys: tuple[str, ...]) -> list[str]:
+    def key_of(row: Row) -> tuple[Any, ...]:
+        return tuple(normalise(row[column]) for column in keys)
+
+    got_by_key = {key_of(row): row for row in got_rows}
+    want_by_key = {key_of(row): row for row in want_rows}
+    found = [f"{name}: row {key} is missing" for key in sorted(want_by_key.keys() - got_by_key.keys(), key=str)]
+    found += [f"{name}: row {key} is not expected" for key in sorted(got_by_key.keys() - want_by_key.keys(), key=str)]
+    for key in sorted(want_by_key.keys() & got_by_key.keys(), key=str):
+        found += row_differences(f"{name}[{', '.join(map(str, key))}]", got_by_key[key], want_by_key[key])
+    if len(found) > _MAX_LINES_PER_MART:
+        found = [*found[:_MAX_LINES_PER_MART], f"{name}: ... {len(found) - _MAX_LINES_PER_MART} more differences"]
     return found
 
 
-def format_summary(marts: dict[str, Any], database: Path) -> str:
-    accounting = marts["row_accounting"]
-    kpis = marts["kpi_summary"]
+def differences(connection: duckdb.DuckDBPyConnection, expected: Row) -> list[str]:
+    """Every place the warehouse differs from the expected values, one line each; empty when equal."""
+    summary = read_summary(connection)
+    found = row_differences("row_accounting", summary["row_accounting"], expected["row_accounting"])
+    found += row_differences("kpi_summary", summary["kpi_summary"], expected["kpi_summary"])
+    if summary["rejections"] != expected["rejections"]:
+        found.append(f"rejections: marts have {summary['rejections']}, expected {expected['rejections']}")
+    found += table_differences(
+        "fact_monthly_summary", summary["fact_monthly_summary"], expected["fact_monthly_summary"], ("month_start",)
+    )
+    for name, want_rows in expected.get("marts", {}).items():
+        columns = ", ".join(want_rows[0]) if want_rows else "*"
+        got_rows = fetch(connection, f"select {columns} from marts.{name}")
+        found += table_differences(name, got_rows, want_rows, MART_KEYS[name])
+    for name, want in expected.get("totals", {}).items():
+        found += row_differences(name, fetch(connection, TOTALS_SQL[name])[0], want)
+    return found
+
+
+def format_summary(summary: Row, database: Path) -> str:
+    accounting = summary["row_accounting"]
+    kpis = summary["kpi_summary"]
+    ltv = kpis["avg_customer_ltv"]
     lines = [
         "Rows",
         f"  read                {accounting['rows_read']:>14,}",
         f"  accepted            {accounting['rows_accepted']:>14,}",
         f"  rejected            {accounting['rows_quarantined']:>14,}",
+        *(f"    {reason:<26}{count:>10,}" for reason, count in summary["rejections"].items()),
         f"  duplicates dropped  {accounting['duplicates_removed']:>14,}",
-    ]
-    lines += [f"    {reason:<26}{count:>10,}" for reason, count in marts["rejections"].items()]
-    ltv = kpis["avg_customer_ltv"]
-    lines += [
         "KPIs",
         f"  lifetime revenue    {kpis['lifetime_revenue']:>14,.2f}",
         f"  avg customer LTV    {ltv:>14,.2f}" if ltv is not None else "  avg customer LTV                 -",
         f"  total customers     {kpis['total_customers']:>14,}",
         f"  repeat customers    {kpis['repeat_customers']:>14,}",
         "Revenue by month",
-    ]
-    lines += [
-        f"  {row['month_start']}  {row['revenue']:>14,.2f}  {row['orders']:>8,} orders  "
-        f"{row['customers']:>8,} customers"
-        for row in marts["fact_monthly_summary"]
-    ]
-    lines += [
+        *(
+            f"  {row['month_start']}  {row['revenue']:>14,.2f}  {row['orders']:>8,} orders  "
+            f"{row['customers']:>8,} customers"
+            for row in summary["fact_monthly_summary"]
+        ),
         "Results",
         f"  DuckDB database     {database}",
-        f"  query it with       .venv/bin/python -m ingest query \"select * from marts.kpi_summary\"",
+        '  query it with       .venv/bin/python -m ingest query "select * from marts.kpi_summary"',
     ]
     return "\n".join(lines)

@@ -65,3 +65,17 @@ def dbt_build(raw_dir: Path, workdir: Path, *extra: str) -> Warehouse:
     if result.returncode != 0:
         pytest.fail(f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
     return Warehouse(raw_dir=raw_dir, database=database, build_log=result.stdout)
+
+
+GENERATED_EVENTS = 60_000
+
+
+@pytest.fixture(scope="session")
+def generated_build(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """Generated October-November data, landed and built by dbt: shared by every test that reads it."""
+    work = tmp_path_factory.mktemp("generated")
+    generated = run_ingest("generate", "--out", work / "generated", "--events", GENERATED_EVENTS, "--seed", 7)
+    assert generated.returncode == 0, generated.stderr
+    landed = run_ingest("land", "--source", work / "generated", "--dest", work / "raw")
+    assert landed.returncode == 0, landed.stderr
+    return dbt_build(work / "raw", work)

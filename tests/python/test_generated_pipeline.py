@@ -11,19 +11,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import Warehouse, dbt_build, run_ingest
-
-EVENTS = 60_000
-
-
-@pytest.fixture(scope="module")
-def generated_build(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    work = tmp_path_factory.mktemp("generated")
-    generated = run_ingest("generate", "--out", work / "generated", "--events", EVENTS, "--seed", 7)
-    assert generated.returncode == 0, generated.stderr
-    landed = run_ingest("land", "--source", work / "generated", "--dest", work / "raw")
-    assert landed.returncode == 0, landed.stderr
-    return dbt_build(work / "raw", work)
+from conftest import Warehouse, run_ingest
+from ingest.report import MART_KEYS, connect, differences
 
 
 def expected(warehouse: Warehouse) -> dict[str, Any]:
@@ -82,6 +71,17 @@ def test_sessionless_purchases_are_orders_of_their_own(generated_build: Warehous
     )
     assert row["purchases"] >= 2
     assert row["orders"] == row["purchases"]
+
+
+@pytest.mark.dbt
+def test_every_mart_equals_the_python_reference(generated_build: Warehouse) -> None:
+    expected_values = expected(generated_build)
+    with connect(generated_build.database) as connection:
+        found = differences(connection, expected_values)
+
+    assert found == []
+    assert set(expected_values["marts"]) == set(MART_KEYS) - {"fact_monthly_summary"}
+    assert all(expected_values["marts"][name] for name in expected_values["marts"]), "no mart is empty"
 
 
 @pytest.mark.dbt
