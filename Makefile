@@ -14,12 +14,13 @@ EVENTS ?= 1000000
 SEED ?= 42
 SOURCE ?=
 DEMO_DIR := data/demo
+DOCS_PORT ?= 8080
 
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export ECOM_RAW_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
 export ECOM_DUCKDB_PATH ?= $(CURDIR)/data/ecommerce.duckdb
 
-.PHONY: help setup demo test build clean
+.PHONY: help setup demo test build docs clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +51,10 @@ endif
 
 build: setup  ## dbt build on the local DuckDB target over what is landed in ECOM_RAW_DIR
 	$(DBT) build
+
+docs: setup  ## dbt docs generate, then serve the lineage site on port 8080 (DOCS_PORT)
+	$(DBT) docs generate
+	$(DBT) docs serve --port $(DOCS_PORT) --no-browser
 
 test: setup  ## the whole test suite
 	$(PY) -m pytest
