@@ -187,8 +187,9 @@ def rejection_reason(line: str) -> str | None:
 
 
 def _parse_time(text: str) -> dt.datetime | None:
+    """The first 19 characters as a date and time (the caller checked the shape), or None."""
     try:
-        return dt.datetime.strptime(text[:19], "%Y-%m-%d %H:%M:%S")
+        return dt.datetime.fromisoformat(text[:19])
     except ValueError:
         return None
 
@@ -197,7 +198,7 @@ def parse_event(line: str, line_key: str) -> Event:
     """An accepted line as an Event (call only when rejection_reason(line) is None)."""
     time_text, event_type, product_id, category_id, code, brand, price, user_id, session = line.split(",")
     return Event(
-        event_time=dt.datetime.strptime(time_text[:19], "%Y-%m-%d %H:%M:%S"),
+        event_time=dt.datetime.fromisoformat(time_text[:19]),
         event_type=event_type,
         product_id=int(product_id),
         category_id=int(category_id),
