@@ -1,13 +1,31 @@
--- Every raw line, split into the nine Kaggle fields, typed where it can be, and
--- given the first reason (in a fixed order) it cannot be accepted. Built once as
--- a table so that the raw files are read once for both stg_events and the
--- quarantine.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['source_period', 'event_id'],
+        partitioned_by=['source_period'],
+        incremental_predicates=merge_window_predicates('source_period'),
+        on_schema_change='fail'
+    )
+}}
+
+-- Every distinct raw line of each landing month (year=/month= folder), split
+-- into the nine Kaggle fields, typed where it can be, with how many times it
+-- occurs and the first reason (in a fixed order) it cannot be accepted. Built
+-- as a table so that the raw files are read once for both stg_events and the
+-- quarantine. An incremental run reads again only the latest loaded month and
+-- newer ones, and recounts their lines.
+
+{%- set since_period = incremental_since('source_period') %}
 
 with
 
 source as (
 
     select * from {{ source('ecommerce_raw', 'events') }}
+    {% if since_period is not none -%}
+    where year * 100 + month >= {{ since_period }}
+    {%- endif %}
 
 ),
 
@@ -17,8 +35,7 @@ renamed as (
 
         ---------- lineage
         {{ raw_file_path() }} as source_file,
-        cast(year as integer) as source_year,
-        cast(month as integer) as source_month,
+        cast(year * 100 + month as integer) as source_period,
 
         ---------- the line itself; a CRLF file leaves a carriage return behind
         coalesce(replace(line, chr(13), ''), '') as raw_line
@@ -27,13 +44,25 @@ renamed as (
 
 ),
 
+distinct_lines as (
+
+    select
+        source_period,
+        raw_line,
+        min(source_file) as source_file,
+        count(*) as occurrences
+    from renamed
+    group by source_period, raw_line
+
+),
+
 split as (
 
     select
 
         source_file,
-        source_year,
-        source_month,
+        source_period,
+        occurrences,
         raw_line,
 
         ---------- counted on the whole line: a split would hide extra fields
@@ -50,7 +79,7 @@ split as (
         split_part(raw_line, ',', 8) as user_id_text,
         split_part(raw_line, ',', 9) as user_session_text
 
-    from renamed
+    from distinct_lines
 
 ),
 
@@ -110,9 +139,9 @@ validated as (
 select
 
     ---------- lineage
+    source_period,
     source_file,
-    source_year,
-    source_month,
+    cast(occurrences as bigint) as occurrences,
     raw_line,
     field_count,
 

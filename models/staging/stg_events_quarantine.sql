@@ -1,5 +1,5 @@
--- Raw lines that could not be accepted, each with the reason, so that no row
--- is dropped without an explanation.
+-- Raw lines that could not be accepted, each with the reason and how often it
+-- occurs, so that no row is dropped without an explanation.
 
 with
 
@@ -13,12 +13,12 @@ rejected_lines as (
 select
 
     ---------- lineage
+    source_period,
     source_file,
-    source_year,
-    source_month,
 
     ---------- what was wrong and the evidence
     rejection_reason,
+    occurrences,
     field_count,
     raw_line
 

@@ -13,11 +13,12 @@ accepted as (
 ),
 
 quarantined as (
-    select count(*) as n from {{ ref('stg_events_quarantine') }}
+    select coalesce(sum(occurrences), 0) as n from {{ ref('stg_events_quarantine') }}
 ),
 
 duplicates as (
-    select count(*) - count(distinct event_id) as n
+    -- every copy of an accepted line beyond the first
+    select coalesce(sum(occurrences), 0) - count(distinct event_id) as n
     from {{ ref('stg_event_lines') }}
     where rejection_reason is null
 ),

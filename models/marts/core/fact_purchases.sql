@@ -1,5 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='purchase_id',
+        partitioned_by=['day(purchased_at)'],
+        incremental_predicates=merge_window_predicates('purchased_at'),
+        on_schema_change='fail'
+    )
+}}
+
 -- One row per purchase (a purchase event after duplicates are removed), with
 -- the order it belongs to. The order definition lives here and only here.
+-- An incremental run adds the days from the latest loaded one onwards.
+
+{%- set since_day = incremental_since('purchase_date') %}
 
 with
 
@@ -7,6 +21,9 @@ purchase_events as (
 
     select * from {{ ref('stg_events') }}
     where event_type = 'purchase'
+    {% if since_day is not none -%}
+        and event_time >= cast(date '{{ since_day }}' as timestamp)
+    {%- endif %}
 
 ),
 

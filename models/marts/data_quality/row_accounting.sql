@@ -14,7 +14,7 @@ raw_rows as (
 line_outcomes as (
 
     select
-        sum(case when is_accepted then 1 else 0 end) as rows_valid,
+        sum(case when is_accepted then occurrences else 0 end) as rows_valid,
         count(distinct case when is_accepted then event_id end) as distinct_valid_rows
     from {{ ref('stg_event_lines') }}
 
@@ -29,7 +29,7 @@ accepted as (
 
 quarantined as (
 
-    select count(*) as rows_quarantined
+    select coalesce(sum(occurrences), 0) as rows_quarantined
     from {{ ref('stg_events_quarantine') }}
 
 )

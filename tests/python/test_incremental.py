@@ -1,0 +1,91 @@
+"""Incremental builds on DuckDB, for real: landing one more day and building again
+gives the same tables as a full refresh over all the data."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from conftest import Warehouse, dbt_build, run_ingest
+
+LAST_DAY_FILE = "2019-11-30.csv"
+
+
+def table_contents(warehouse: Warehouse) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of the staging, intermediate and marts schemas, rows sorted; file
+    paths made relative to the raw folder, which differs between the two builds."""
+
+    def relative(value: Any) -> Any:
+        return value.replace(str(warehouse.raw_dir), "<raw>") if isinstance(value, str) else value
+
+    with duckdb.connect(str(warehouse.database), read_only=True) as connection:
+        tables = connection.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('staging', 'intermediate', 'marts') order by all"
+        ).fetchall()
+        return {
+            f"{schema}.{table}": sorted(
+                (
+                    tuple(map(relative, row))
+                    for row in connection.execute(f'select * from "{schema}"."{table}"').fetchall()
+                ),
+                key=repr,
+            )
+            for schema, table in tables
+        }
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, Warehouse, str]:
+    work = tmp_path_factory.mktemp("incremental")
+    generated = work / "generated"
+    result = run_ingest("generate", "--out", generated, "--events", 30_000, "--seed", 11, "--per-day", "--no-expected")
+    assert result.returncode == 0, result.stderr
+    held_back = work / "held-back"
+    held_back.mkdir()
+    shutil.move(generated / LAST_DAY_FILE, held_back / LAST_DAY_FILE)
+
+    # incremental: everything but the last day, then the last day on top
+    incremental_raw = work / "incremental-raw"
+    assert run_ingest("land", "--source", generated, "--dest", incremental_raw).returncode == 0
+    dbt_build(incremental_raw, work / "incremental")
+    assert run_ingest("land", "--source", held_back, "--dest", incremental_raw).returncode == 0
+    incremental = dbt_build(incremental_raw, work / "incremental")
+
+    # full refresh over all the files at once, in its own warehouse
+    shutil.copy(held_back / LAST_DAY_FILE, generated / LAST_DAY_FILE)
+    full_raw = work / "full-raw"
+    assert run_ingest("land", "--source", generated, "--dest", full_raw).returncode == 0
+    full = dbt_build(full_raw, work / "full", "--full-refresh")
+    return incremental, full, incremental.build_log
+
+
+@pytest.mark.dbt
+def test_the_second_build_really_ran_incrementally(builds: tuple[Warehouse, Warehouse, str]) -> None:
+    incremental, _, _ = builds
+    with duckdb.connect(str(incremental.database), read_only=True) as connection:
+        last_day_rows = connection.execute(
+            "select count(*) from staging.stg_events where cast(event_time as date) = date '2019-11-30'"
+        ).fetchall()[0][0]
+    assert last_day_rows > 0, "the held-back day reached stg_events"
+    # the second build merged into the existing tables instead of rebuilding them
+    debug_log = (incremental.database.parent / "logs" / "dbt.log").read_text()
+    merged = set(re.findall(r'MERGE INTO "[^"]+"\."[^"]+"\."(\w+)"', debug_log))
+    assert merged == {"stg_event_lines", "stg_events", "fact_purchases"}
+
+
+@pytest.mark.dbt
+def test_appending_a_day_gives_the_same_tables_as_a_full_refresh(builds: tuple[Warehouse, Warehouse, str]) -> None:
+    incremental, full, _ = builds
+    incremental_tables = table_contents(incremental)
+    full_tables = table_contents(full)
+
+    assert incremental_tables.keys() == full_tables.keys()
+    assert len(incremental_tables) >= 20
+    different = [name for name in full_tables if incremental_tables[name] != full_tables[name]]
+    assert different == []
