@@ -18,12 +18,13 @@ SOURCE ?=
 CHECK ?= 1
 DEMO_DIR := data/demo
 DOCS_PORT ?= 8080
+DASHBOARD_DIR := data/dashboard
 
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export ECOM_RAW_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
 export ECOM_DUCKDB_PATH ?= $(CURDIR)/data/ecommerce.duckdb
 
-.PHONY: help setup demo test build docs clean
+.PHONY: help setup demo test build dashboard docs athena-smoke clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,7 +40,7 @@ profiles.yml:
 
 setup: $(VENV)/.installed profiles.yml  ## create .venv and profiles.yml (done by every target)
 
-demo: setup  ## generate ~1M events (EVENTS=N) or take SOURCE=<file|folder>, land, dbt build, summary
+demo: setup  ## generate ~1M events (EVENTS=N) or take SOURCE=<file|folder>, land, dbt build, summary, dashboard
 	rm -rf $(DEMO_DIR)
 ifeq ($(strip $(SOURCE)),)
 	$(PY) -m ingest generate --out $(DEMO_DIR)/generated --events $(EVENTS) --seed $(SEED) \
@@ -58,13 +59,20 @@ ifeq ($(CHECK),1)
 else
 	$(PY) -m ingest report --database $(ECOM_DUCKDB_PATH)
 endif
+	@$(MAKE) --no-print-directory dashboard
 
 build: setup  ## dbt build on the local DuckDB target over what is landed in ECOM_RAW_DIR
 	$(DBT) build
 
+dashboard: setup  ## render data/dashboard/dashboard.html (+ .png, .pdf with chromium) from the marts
+	$(PY) -m dashboard render --database $(ECOM_DUCKDB_PATH) --out $(DASHBOARD_DIR)
+
 docs: setup  ## dbt docs generate, then serve the lineage site on port 8080 (DOCS_PORT)
 	$(DBT) docs generate
 	$(DBT) docs serve --port $(DOCS_PORT) --no-browser
+
+athena-smoke: setup  ## on your AWS account: generate, land, crawl, dbt build --target athena, check KPIs, clean up
+	$(PY) -m ingest.smoke
 
 test: setup  ## the whole test suite
 	$(PY) -m pytest
