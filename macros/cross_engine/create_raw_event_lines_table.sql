@@ -16,11 +16,15 @@
 
 {% macro athena__create_raw_event_lines_table() %}
     {%- set raw_uri = env_var('ECOM_RAW_S3_URI', '') | trim('/') -%}
-    {%- if not raw_uri.startswith('s3://') -%}
-        {{ exceptions.raise_compiler_error("Set ECOM_RAW_S3_URI to the landing root, e.g. s3://my-bucket/raw (the folder that holds events/).") }}
+    {%- if execute and not raw_uri.startswith('s3://') -%}
+        {{ exceptions.raise_compiler_error(
+            "Set ECOM_RAW_S3_URI to the landing root, e.g. s3://my-bucket/raw (the folder that holds events/)."
+        ) }}
     {%- endif -%}
     {%- set source_relation = source('ecommerce_raw', 'events') -%}
-    create external table if not exists `{{ source_relation.schema }}`.`{{ source_relation.identifier }}` (
+    create external table if not exists
+        `{{ source_relation.schema }}`.`{{ source_relation.identifier }}`
+    (
         line string
     )
     partitioned by (year int, month int)

@@ -1,9 +1,11 @@
 {#-
-    Predicates added to an incremental MERGE's ON clause so that the merge only
-    touches the target's partitions that the new batch can match: rows on or
-    after the earliest `column_name` of the batch. dbt-athena names the target
-    `target` and stages the batch in `<model>__dbt_tmp` beside it; DuckDB's
-    merge has no partitions to prune, so it gets none.
+    Predicates added to an incremental MERGE's ON clause beyond the unique key,
+    on the target's partition column: a target row can only match a batch row
+    of the same day (or month), so `target.<column> >= src.<column>` never
+    changes which rows match, and it lets Trino's dynamic filtering skip the
+    target's partitions older than the batch. dbt-athena names the two sides
+    `target` and `src`; DuckDB's merge has no partitions to prune and uses other
+    names, so it gets none.
 -#}
 {% macro merge_window_predicates(column_name) %}
     {{ return(adapter.dispatch('merge_window_predicates')(column_name)) }}
@@ -14,6 +16,5 @@
 {% endmacro %}
 
 {% macro athena__merge_window_predicates(column_name) %}
-    {% set batch = '"' ~ this.schema ~ '"."' ~ this.identifier ~ '__dbt_tmp"' %}
-    {{ return(['target.' ~ column_name ~ ' >= (select min(' ~ column_name ~ ') from ' ~ batch ~ ')']) }}
+    {{ return(['target.' ~ column_name ~ ' >= src.' ~ column_name]) }}
 {% endmacro %}
