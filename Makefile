@@ -23,8 +23,13 @@ DASHBOARD_DIR := data/dashboard
 export DBT_PROFILES_DIR ?= $(CURDIR)
 export ECOM_RAW_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
 export ECOM_DUCKDB_PATH ?= $(CURDIR)/data/ecommerce.duckdb
+# pre-commit's own state (it installs nothing: every hook is a local one run from .venv).
+export PRE_COMMIT_HOME ?= $(CURDIR)/.cache/pre-commit
 
-.PHONY: help setup demo test build dashboard docs athena-smoke clean
+# Every SQL file sqlfluff checks (.sqlfluff, docs/sql-style.md).
+SQL_DIRS := models tests analyses macros snapshots
+
+.PHONY: help setup demo test lint format parse hooks build dashboard docs athena-smoke clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,8 +79,28 @@ docs: setup  ## dbt docs generate, then serve the lineage site on port 8080 (DOC
 athena-smoke: setup  ## on your AWS account: generate, land, crawl, dbt build --target athena, check KPIs, clean up
 	$(PY) -m ingest.smoke
 
-test: setup  ## the whole test suite
+test: setup  ## pre-commit's checks on every file (lint, YAML, secrets, ...), then the pytest suite
+	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 	$(PY) -m pytest
+
+lint: setup  ## check SQL style (sqlfluff), Python (ruff, mypy), the workflows (actionlint), dbt parse
+	$(VENV)/bin/sqlfluff lint $(SQL_DIRS)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/actionlint -shellcheck=$(VENV)/bin/shellcheck
+	@$(MAKE) --no-print-directory parse
+
+format: setup  ## fix what can be fixed: ruff format, ruff's safe fixes, sqlfluff fix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/sqlfluff fix $(SQL_DIRS)
+
+parse: setup  ## dbt parse: the project's YAML, Jinja and refs hold together (no database needed)
+	$(DBT) parse --quiet
+
+hooks: setup  ## run pre-commit's checks on every git commit
+	$(VENV)/bin/pre-commit install
 
 clean:  ## remove generated data, the DuckDB file and dbt output
 	rm -rf data target logs

@@ -9,7 +9,7 @@ number carries its Figure's data-* attributes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dashboard.figures import Figure, compact, esc, percent
@@ -72,7 +72,13 @@ def _text(
     )
 
 
-def _y_axis(ticks: list[float], left: float, right: float, y_of, label_of) -> list[str]:
+def _y_axis(
+    ticks: list[float],
+    left: float,
+    right: float,
+    y_of: Callable[[float], float],
+    label_of: Callable[[float], str],
+) -> list[str]:
     parts = []
     for tick in ticks:
         y = y_of(tick)

@@ -150,7 +150,8 @@ class Aws:
                 user_agent_extra="ecommerce-ingest",
             )
             with aws_errors(f"setting up the {service} client"):
-                self._clients[service] = self.session.client(service, config=config)
+                # boto3-stubs types a client per literal service name; this cache serves any name.
+                self._clients[service] = self.session.client(service, config=config)  # type: ignore[call-overload]
         return self._clients[service]
 
     def endpoint(self, service: str) -> str:

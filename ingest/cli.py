@@ -243,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
         "query",
         help="run one SQL query on the built DuckDB database and print the result",
         description="Run one read-only SQL query on the DuckDB database, e.g. "
-        "\"select * from marts.fact_monthly_summary\".",
+        '"select * from marts.fact_monthly_summary".',
     )
     query.add_argument("sql", help="the query")
     query.add_argument(
@@ -293,9 +293,9 @@ def _land_locally(source: Path, dest: Path, dry_run: bool) -> int:
     from ingest.land import land, plan
 
     if dry_run:
-        for item in plan(source):
-            target = dest / item.relative_destination() if item.has_data else "(header only: skipped)"
-            print(f"would land    {item.source} -> {target}")
+        for planned in plan(source):
+            target = dest / planned.relative_destination() if planned.has_data else "(header only: skipped)"
+            print(f"would land    {planned.source} -> {target}")
         return 0
     landed = land(source, dest)
     for item in landed:

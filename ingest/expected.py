@@ -378,7 +378,9 @@ def funnel_by_category(counted: Tally) -> list[Row]:
 
 
 def funnel_by_brand(counted: Tally) -> list[Row]:
-    return [{"brand_name": brand, **funnel_columns(funnel)} for brand, funnel in sorted(counted.funnel_by_brand.items())]
+    return [
+        {"brand_name": brand, **funnel_columns(funnel)} for brand, funnel in sorted(counted.funnel_by_brand.items())
+    ]
 
 
 def session_totals(counted: Tally) -> Row:

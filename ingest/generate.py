@@ -604,7 +604,7 @@ def _weighted_quantiles(values: np.ndarray, weight: np.ndarray, quantiles: tuple
     """Quantiles of `values` when each one counts as often as its weight (its share of events)."""
     order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(weight[order]) / weight.sum()
-    return [float(values[order][min(np.searchsorted(cumulative, q), len(values) - 1)]) for q in quantiles]
+    return [float(values[order][min(int(np.searchsorted(cumulative, q)), len(values) - 1)]) for q in quantiles]
 
 
 def _soft_cap(log_price: np.ndarray, log_max: float, knee: float = 0.7) -> np.ndarray:

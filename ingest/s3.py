@@ -238,7 +238,7 @@ def gzip_file(source: Path, target: Path, progress: Progress) -> str:
     progress.begin(f"gzip {source.name}", source.stat().st_size)
     with source.open("rb") as reader, target.open("wb") as raw:
         writer = _HashingWriter(raw)
-        with gzip.GzipFile(filename="", mode="wb", fileobj=writer, compresslevel=GZIP_LEVEL, mtime=0) as zipped:  # type: ignore[arg-type]
+        with gzip.GzipFile(filename="", mode="wb", fileobj=writer, compresslevel=GZIP_LEVEL, mtime=0) as zipped:
             while chunk := reader.read(_CHUNK):
                 zipped.write(chunk)
                 progress.advance(len(chunk))

@@ -24,7 +24,7 @@ source as (
 
     select * from {{ source('ecommerce_raw', 'events') }}
     {% if since_period is not none -%}
-    where year * 100 + month >= {{ since_period }}
+        where year * 100 + month >= {{ since_period }}
     {%- endif %}
 
 ),
@@ -100,7 +100,9 @@ typed as (
         try_cast(price_text as decimal(12, 2)) as price,
 
         ---------- the shape checks that a cast alone would let through
-        {{ matches_pattern('event_time_text', '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC$') }} as is_event_time_well_formed,
+        {{ matches_pattern(
+            'event_time_text', '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC$'
+        ) }} as is_event_time_well_formed,
         {{ matches_pattern('product_id_text', '^[0-9]+$') }} as is_product_id_digits,
         {{ matches_pattern('category_id_text', '^[0-9]+$') }} as is_category_id_digits,
         {{ matches_pattern('user_id_text', '^[0-9]+$') }} as is_user_id_digits,

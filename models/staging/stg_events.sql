@@ -21,9 +21,9 @@ accepted_lines as (
 
     select * from {{ ref('stg_event_lines') }}
     where is_accepted
-    {% if since_day is not none -%}
-        and event_time >= cast(date '{{ since_day }}' as timestamp)
-    {%- endif %}
+        {% if since_day is not none -%}
+            and event_time >= cast(date '{{ since_day }}' as timestamp)
+        {%- endif %}
 
 ),
 

@@ -17,7 +17,9 @@ REAL_SAMPLE = SAMPLES / "kaggle-2019-Oct-first5019.csv"
 HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session"
 
 
-def write_csv(path: Path, rows: list[str], header: str | None = HEADER, newline: str = "\n", final_newline: bool = True) -> Path:
+def write_csv(
+    path: Path, rows: list[str], header: str | None = HEADER, newline: str = "\n", final_newline: bool = True
+) -> Path:
     """A raw file with the given data lines, as bytes exactly as asked."""
     lines = ([header] if header is not None else []) + rows
     text = newline.join(lines) + (newline if final_newline and lines else "")
@@ -26,7 +28,7 @@ def write_csv(path: Path, rows: list[str], header: str | None = HEADER, newline:
     return path
 
 
-def run_ingest(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def run_ingest(*args: str | Path | int, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     """`python -m ingest ...` as a user runs it."""
     return subprocess.run(
         [sys.executable, "-m", "ingest", *map(str, args)], cwd=cwd, capture_output=True, text=True, check=False
@@ -58,9 +60,21 @@ def dbt_build(raw_dir: Path, workdir: Path, *extra: str) -> Warehouse:
     }
     dbt = Path(sys.executable).with_name("dbt")
     result = subprocess.run(
-        [str(dbt), "build", "--project-dir", str(REPO), "--target-path", str(workdir / "target"),
-         "--log-path", str(workdir / "logs"), *extra],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            str(dbt),
+            "build",
+            "--project-dir",
+            str(REPO),
+            "--target-path",
+            str(workdir / "target"),
+            "--log-path",
+            str(workdir / "logs"),
+            *extra,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         pytest.fail(f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")

@@ -12,7 +12,12 @@ from conftest import REPO
 
 def run_smoke(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ingest.smoke"], cwd=REPO, env=env, capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "ingest.smoke"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
         timeout=60,
     )
 

@@ -10,15 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
-from aws_fixtures import NINE, CrawlerScript, StandIn, assert_one_line_error, run, stand_in, table_input
 from botocore.stub import Stubber
-from conftest import write_csv
 from moto import mock_aws
 
+from aws_fixtures import NINE, CrawlerScript, StandIn, assert_one_line_error, run, stand_in, table_input
+from conftest import write_csv
 from ingest.awsconfig import S3Location
 from ingest.crawl import (
     CrawlSettings,
@@ -43,11 +45,11 @@ def aws() -> StandIn:
     return stand_in()
 
 
-def crawl(aws: StandIn, tmp_path: Path, name: str, *flags: str, **env: str):  # type: ignore[no-untyped-def]
+def crawl(aws: StandIn, tmp_path: Path, name: str, *flags: str, **env: str) -> subprocess.CompletedProcess[str]:
     """`crawl` of s3://<name>-bucket/raw with crawler <name> and database <name>_db."""
     return run(
         "crawl", "--dest", f"s3://{name}-bucket/raw", "--crawler", name, "--database", f"{name.replace('-', '_')}_db",
-        "--poll-interval", "0.05", *flags, env=aws.env(tmp_path, **env),
+        "--poll-interval", "0.05", *flags, env={**aws.env(tmp_path), **env},
     )  # fmt: skip
 
 
@@ -166,9 +168,11 @@ def test_creating_a_crawler_needs_a_role_and_settings_come_from_the_environment(
         "ECOM_GLUE_DATABASE": "env_db",
         "ECOM_CRAWLER_NAME": "crawl-env",
     }
-    no_role = run("crawl", "--poll-interval", "0.05", env=aws.env(tmp_path, **env))
+    no_role = run("crawl", "--poll-interval", "0.05", env={**aws.env(tmp_path), **env})
     with CrawlerScript("crawl-env").playing():
-        with_role = run("crawl", "--poll-interval", "0.05", env=aws.env(tmp_path, ECOM_CRAWLER_ROLE_ARN=ROLE, **env))
+        with_role = run(
+            "crawl", "--poll-interval", "0.05", env={**aws.env(tmp_path, ECOM_CRAWLER_ROLE_ARN=ROLE), **env}
+        )
 
     assert_one_line_error(no_role, "'crawl-env' does not exist yet", "--role-arn", "ECOM_CRAWLER_ROLE_ARN")
     assert with_role.returncode == 0, with_role.stderr
@@ -276,7 +280,8 @@ def test_a_decimal_price_and_string_ids_pass_the_check() -> None:
 
 def test_a_crawl_that_made_no_events_table_says_which_tables_it_made() -> None:
     with mock_aws():
-        glue = boto3.client("glue", region_name="us-east-1")
+        # Any: the table is a crawler-shaped dict, not the stubs' TableInputTypeDef
+        glue: Any = boto3.client("glue", region_name="us-east-1")
         glue.create_database(DatabaseInput={"Name": "raw_db"})
         glue.create_table(DatabaseName="raw_db", TableInput={**table_input(), "Name": "month_10"})
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import REPO, Warehouse
 
+from conftest import REPO, Warehouse
 from dashboard.data import DASHBOARD_MARTS, MartTable
 from dashboard.exposure import exposure_marts
 from dashboard.render import VISUALS, render_html
@@ -51,9 +51,9 @@ class Figures(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        if tag == "section" and found.get("data-visual"):
-            self._visual = found["data-visual"]
-            self.visuals.append(self._visual)
+        if tag == "section" and (visual := found.get("data-visual")):
+            self._visual = visual
+            self.visuals.append(visual)
         if "data-mart" in found:
             figure = {**found, "visual": self._visual, "text": "", "tag": tag}
             self.figures.append(figure)

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import REPO, Warehouse
 
+from conftest import REPO, Warehouse
 from dashboard.export import find_chromium, load_page
 
 pytestmark = pytest.mark.dbt

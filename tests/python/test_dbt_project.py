@@ -27,9 +27,21 @@ def docs(generated_build: Warehouse) -> dict[str, Any]:
     dbt = Path(sys.executable).with_name("dbt")
     target = workdir / "target"
     result = subprocess.run(
-        [str(dbt), "docs", "generate", "--project-dir", str(REPO), "--target-path", str(target),
-         "--log-path", str(workdir / "logs")],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            str(dbt),
+            "docs",
+            "generate",
+            "--project-dir",
+            str(REPO),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(workdir / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:]
     return {
@@ -70,8 +82,14 @@ def test_the_dashboard_exposure_reads_only_marts_with_enforced_contracts(docs: d
     read = exposure["depends_on"]["nodes"]
 
     assert {manifest["nodes"][node]["name"] for node in read} == {
-        "kpi_summary", "revenue_month_over_month", "revenue_by_weekday", "revenue_by_brand",
-        "revenue_by_category", "customers_by_ltv_tier", "funnel_daily", "customer_cohorts",
+        "kpi_summary",
+        "revenue_month_over_month",
+        "revenue_by_weekday",
+        "revenue_by_brand",
+        "revenue_by_category",
+        "customers_by_ltv_tier",
+        "funnel_daily",
+        "customer_cohorts",
     }
     for node in read:
         model = manifest["nodes"][node]
@@ -85,5 +103,15 @@ def test_models_land_in_the_real_schema_names(docs: dict[str, Any]) -> None:
 
     assert schemas["stg_events"] == "staging"
     assert schemas["int_sessions"] == "intermediate"
-    assert {schemas[name] for name in ("fact_purchases", "dim_user", "dim_product", "dim_category",
-                                       "dim_time", "fact_monthly_summary", "user_ltv")} == {"marts"}
+    assert {
+        schemas[name]
+        for name in (
+            "fact_purchases",
+            "dim_user",
+            "dim_product",
+            "dim_category",
+            "dim_time",
+            "fact_monthly_summary",
+            "user_ltv",
+        )
+    } == {"marts"}

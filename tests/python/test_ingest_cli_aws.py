@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
+
 from aws_fixtures import StandIn, assert_one_line_error, run, stand_in
 from conftest import run_ingest, write_csv
 
@@ -181,10 +182,10 @@ def test_configuration_mistakes_are_one_line(
 def test_dbt_athena_variables_serve_as_defaults_and_ours_win(aws: StandIn, tmp_path: Path) -> None:
     dbt_env = {"ECOM_RAW_S3_URI": "s3://dbt-bucket/raw/", "ECOM_RAW_DATABASE": "scratch_raw"}
 
-    from_dbt = run("crawl", "--dry-run", env=aws.env(tmp_path, **dbt_env))
+    from_dbt = run("crawl", "--dry-run", env={**aws.env(tmp_path), **dbt_env})
     ours = run(
         "crawl", "--dry-run",
-        env=aws.env(tmp_path, ECOM_S3_BUCKET="our-bucket", ECOM_GLUE_DATABASE="our_db", **dbt_env),
+        env={**aws.env(tmp_path, ECOM_S3_BUCKET="our-bucket", ECOM_GLUE_DATABASE="our_db"), **dbt_env},
     )  # fmt: skip
 
     assert from_dbt.returncode == ours.returncode == 0, from_dbt.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
 from pathlib import Path
 
 from conftest import HEADER, run_ingest, write_csv
@@ -76,7 +77,7 @@ def test_gzip_crlf_and_truncated_files_are_landed_as_they_are(tmp_path: Path) ->
     assert (dest / "events/year=2019/month=11/zipped.csv.gz").read_bytes() == zipped.read_bytes()
 
 
-def _assert_refused(result, file_name: str, words: str, dest: Path) -> None:  # type: ignore[no-untyped-def]
+def _assert_refused(result: subprocess.CompletedProcess[str], file_name: str, words: str, dest: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: ")

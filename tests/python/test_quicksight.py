@@ -21,11 +21,11 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
-from botocore.model import Shape
+from botocore.model import StringShape
 from botocore.stub import ANY, Stubber
 from botocore.validate import ParamValidator
-from conftest import REPO, Warehouse
 
+from conftest import REPO, Warehouse
 from dashboard.errors import DashboardError
 from dashboard.exposure import exposure_marts
 from dashboard.quicksight import (
@@ -85,8 +85,12 @@ def resources(manifest: dict[str, Any]) -> list[Desired]:
 # --- checking parameters against the service model ----------------------------------------------------
 
 
-def strict_errors(shape: Shape, value: Any, path: str = "") -> list[str]:
-    """What botocore's ParamValidator does not check: enums, patterns, maximum lengths and sizes."""
+def strict_errors(shape: Any, value: Any, path: str = "") -> list[str]:
+    """What botocore's ParamValidator does not check: enums, patterns, maximum lengths and sizes.
+
+    `shape` is Any: this walks botocore's shapes by `type_name`, where the stubs type each kind's
+    attributes (members, member, key, value, enum) on its own subclass.
+    """
     errors = []
     meta = shape.metadata
     if shape.type_name == "structure":
@@ -122,6 +126,7 @@ def strict_errors(shape: Shape, value: Any, path: str = "") -> list[str]:
 
 def validation_errors(operation: str, params: dict[str, Any]) -> list[str]:
     shape = MODEL.operation_model(operation).input_shape
+    assert shape is not None, operation
     report = ParamValidator().validate(params, shape)
     return ([report.generate_report()] if report.has_errors() else []) + strict_errors(shape, params, operation)
 
@@ -233,7 +238,9 @@ def test_a_mart_in_the_exposure_that_no_visual_reads_is_refused(manifest: dict[s
 )
 def test_contract_types_map_to_quicksight_input_column_types(contract: str, quicksight: str) -> None:
     assert quicksight_type(contract) == quicksight
-    assert quicksight in MODEL.shape_for("InputColumnDataType").enum
+    column_type = MODEL.shape_for("InputColumnDataType")
+    assert isinstance(column_type, StringShape)
+    assert quicksight in column_type.enum
 
 
 def test_an_unknown_contract_type_is_an_error() -> None:

@@ -18,7 +18,8 @@ from ingest.expected import (
 )
 from ingest.reference import Event, rejection_reason
 
-GOOD = "2019-10-01 00:00:04 UTC,purchase,1004237,2053013555631882655,electronics.smartphone,apple,1081.98,535871217,c6bd7419-2748-4c56-95b4-8cec9ff8b80d"
+# Raw CSV rows are kept whole, as they are in a file (hence the noqa).
+GOOD = "2019-10-01 00:00:04 UTC,purchase,1004237,2053013555631882655,electronics.smartphone,apple,1081.98,535871217,c6bd7419-2748-4c56-95b4-8cec9ff8b80d"  # noqa: E501
 
 
 @pytest.mark.parametrize(
@@ -85,7 +86,10 @@ def test_expected_values_follow_the_metric_definitions(tmp_path: Path) -> None:
     values = expected_values([path])
 
     assert values["row_accounting"] == {
-        "rows_read": 10, "rows_accepted": 7, "rows_quarantined": 2, "duplicates_removed": 1,
+        "rows_read": 10,
+        "rows_accepted": 7,
+        "rows_quarantined": 2,
+        "duplicates_removed": 1,
     }
     assert values["rejections"] == {"negative_price": 1, "wrong_field_count": 1}
     assert values["kpi_summary"] == {
@@ -95,24 +99,50 @@ def test_expected_values_follow_the_metric_definitions(tmp_path: Path) -> None:
         "repeat_customers": 2,
     }
     october, november = values["fact_monthly_summary"]
-    assert (october["revenue"], october["purchases"], october["orders"], october["customers"]) == (Decimal("15.01"), 2, 1, 1)
+    assert (october["revenue"], october["purchases"], october["orders"], october["customers"]) == (
+        Decimal("15.01"),
+        2,
+        1,
+        1,
+    )
     assert october["avg_order_value"] == Decimal("15.01")
-    assert (november["revenue"], november["purchases"], november["orders"], november["customers"]) == (Decimal("12.00"), 4, 4, 3)
+    assert (november["revenue"], november["purchases"], november["orders"], november["customers"]) == (
+        Decimal("12.00"),
+        4,
+        4,
+        3,
+    )
     assert november["avg_order_value"] == Decimal("3.00")
 
 
 def _purchase(user_id: int, session: str, price: str, when: str, brand: str | None = None) -> Event:
     return Event(
-        event_time=dt.datetime.fromisoformat(when), event_type="purchase", product_id=1, category_id=1,
-        category_code=None, brand=brand, price=Decimal(price), user_id=user_id, user_session=session,
+        event_time=dt.datetime.fromisoformat(when),
+        event_type="purchase",
+        product_id=1,
+        category_id=1,
+        category_code=None,
+        brand=brand,
+        price=Decimal(price),
+        user_id=user_id,
+        user_session=session,
         line_key=f"{user_id}-{session}-{when}",
     )
 
 
 def test_ltv_tiers_are_half_open_and_read_from_the_seed(tmp_path: Path) -> None:
     tiers = read_ltv_tiers()
-    assert [tier_of(Decimal(v), tiers) for v in ("0.00", "99.99", "100.00", "499.99", "500.00", "999.99", "1000.00", "5000")] == [
-        "Low", "Low", "Mid", "Mid", "High", "High", "Premium", "Premium",
+    assert [
+        tier_of(Decimal(v), tiers) for v in ("0.00", "99.99", "100.00", "499.99", "500.00", "999.99", "1000.00", "5000")
+    ] == [
+        "Low",
+        "Low",
+        "Mid",
+        "Mid",
+        "High",
+        "High",
+        "Premium",
+        "Premium",
     ]
     other_seed = tmp_path / "ltv_tiers.csv"
     other_seed.write_text("ltv_tier,tier_order,min_lifetime_revenue,max_lifetime_revenue\nSmall,1,0,50\nBig,2,50,\n")
@@ -127,11 +157,17 @@ def test_cohorts_and_brand_ranks_follow_their_definitions() -> None:
         _purchase(3, "d", "99.00", "2019-11-05 10:00:00", None),
     ]
 
-    assert [(r["cohort_month"].isoformat(), r["month_offset"], r["active_customers"], r["retention_rate"])
-            for r in customer_cohorts(purchases)] == [
-        ("2019-10-01", 0, 2, 1.0), ("2019-10-01", 2, 1, 0.5), ("2019-11-01", 0, 1, 1.0),
+    assert [
+        (r["cohort_month"].isoformat(), r["month_offset"], r["active_customers"], r["retention_rate"])
+        for r in customer_cohorts(purchases)
+    ] == [
+        ("2019-10-01", 0, 2, 1.0),
+        ("2019-10-01", 2, 1, 0.5),
+        ("2019-11-01", 0, 1, 1.0),
     ]
     ranks = {r["brand_name"]: (r["revenue"], r["revenue_rank"]) for r in revenue_by_brand(purchases)}
     assert ranks == {
-        "samsung": (Decimal("15.00"), 1), "apple": (Decimal("10.00"), 2), "unknown": (Decimal("99.00"), None),
+        "samsung": (Decimal("15.00"), 1),
+        "apple": (Decimal("10.00"), 2),
+        "unknown": (Decimal("99.00"), None),
     }

@@ -7,13 +7,14 @@ import hashlib
 import io
 import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
+
 from aws_fixtures import StandIn, assert_one_line_error, run, stand_in, start
 from conftest import HEADER, REAL_SAMPLE, run_ingest, write_csv
-
 from ingest.s3 import MIB, Progress
 
 ROW_OCT = "2019-10-05 10:00:00 UTC,view,1,2053013555631882655,,,10.00,1,s1"
@@ -58,8 +59,10 @@ def stored(aws: StandIn, bucket: str, key: str) -> tuple[bytes, dict[str, str], 
     return found["Body"].read(), found["Metadata"], found["ContentType"]
 
 
-def land(aws: StandIn, tmp_path: Path, source: Path, dest: str, *flags: str, **env: str):  # type: ignore[no-untyped-def]
-    return run("land", "--source", source, "--dest", dest, "--part-size", "5", *flags, env=aws.env(tmp_path, **env))
+def land(
+    aws: StandIn, tmp_path: Path, source: Path, dest: str, *flags: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return run("land", "--source", source, "--dest", dest, "--part-size", "5", *flags, env={**aws.env(tmp_path), **env})
 
 
 def test_a_generated_month_lands_under_its_partition_with_its_checksums_once(
@@ -288,7 +291,7 @@ def test_an_upload_that_keeps_failing_is_aborted_and_a_rerun_completes_it(
     assert sha256(stored(aws, bucket, "events/year=2019/month=10/big.csv")[0]) == sha256(big_file.read_bytes())
 
 
-def _start_slow_upload(aws: StandIn, tmp_path: Path, big_file: Path, bucket: str):  # type: ignore[no-untyped-def]
+def _start_slow_upload(aws: StandIn, tmp_path: Path, big_file: Path, bucket: str) -> subprocess.Popen[str]:
     """A landing of big.csv, one slow part at a time, returned once its first part is in S3."""
     aws.faults.slow(lambda r: r.operation == "UploadPart", 0.25)
     process = start(

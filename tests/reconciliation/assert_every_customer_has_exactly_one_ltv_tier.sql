@@ -33,13 +33,13 @@ problems as (
 
     union all
 
-    select 'not exactly one matching tier', user_id
+    select 'not exactly one matching tier' as problem, user_id
     from tier_matches
     where matching_tiers <> 1 or assigned_tier is null or assigned_tier <> matching_tier
 
     union all
 
-    select 'tier counts differ from kpi_summary.total_customers', null
+    select 'tier counts differ from kpi_summary.total_customers' as problem, null as user_id
     from (select sum(customers) as tiered from {{ ref('customers_by_ltv_tier') }}) as tiered
     cross join {{ ref('kpi_summary') }} as kpi
     where tiered.tiered <> kpi.total_customers

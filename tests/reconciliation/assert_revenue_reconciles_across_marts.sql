@@ -12,21 +12,21 @@ purchases as (
 reported as (
     select 'kpi_summary' as mart, lifetime_revenue as revenue from {{ ref('kpi_summary') }}
     union all
-    select 'fact_monthly_summary', coalesce(sum(revenue), 0) from {{ ref('fact_monthly_summary') }}
+    select 'fact_monthly_summary' as mart, coalesce(sum(revenue), 0) as revenue from {{ ref('fact_monthly_summary') }}
     union all
-    select 'user_ltv', coalesce(sum(lifetime_revenue), 0) from {{ ref('user_ltv') }}
+    select 'user_ltv' as mart, coalesce(sum(lifetime_revenue), 0) as revenue from {{ ref('user_ltv') }}
     union all
-    select 'customers_by_ltv_tier', coalesce(sum(revenue), 0) from {{ ref('customers_by_ltv_tier') }}
+    select 'customers_by_ltv_tier' as mart, coalesce(sum(revenue), 0) as revenue from {{ ref('customers_by_ltv_tier') }}
     union all
-    select 'revenue_by_weekday', coalesce(sum(revenue), 0) from {{ ref('revenue_by_weekday') }}
+    select 'revenue_by_weekday' as mart, coalesce(sum(revenue), 0) as revenue from {{ ref('revenue_by_weekday') }}
     union all
-    select 'revenue_by_brand', coalesce(sum(revenue), 0) from {{ ref('revenue_by_brand') }}
+    select 'revenue_by_brand' as mart, coalesce(sum(revenue), 0) as revenue from {{ ref('revenue_by_brand') }}
     union all
-    select 'revenue_by_category', coalesce(sum(revenue), 0) from {{ ref('revenue_by_category') }}
+    select 'revenue_by_category' as mart, coalesce(sum(revenue), 0) as revenue from {{ ref('revenue_by_category') }}
     union all
-    select 'fact_sessions', coalesce(sum(revenue), 0) from {{ ref('fact_sessions') }}
+    select 'fact_sessions' as mart, coalesce(sum(revenue), 0) as revenue from {{ ref('fact_sessions') }}
     union all
-    select 'funnel_daily', coalesce(sum(revenue), 0) from {{ ref('funnel_daily') }}
+    select 'funnel_daily' as mart, coalesce(sum(revenue), 0) as revenue from {{ ref('funnel_daily') }}
 )
 
 select

@@ -21,9 +21,9 @@ purchase_events as (
 
     select * from {{ ref('stg_events') }}
     where event_type = 'purchase'
-    {% if since_day is not none -%}
-        and event_time >= cast(date '{{ since_day }}' as timestamp)
-    {%- endif %}
+        {% if since_day is not none -%}
+            and event_time >= cast(date '{{ since_day }}' as timestamp)
+        {%- endif %}
 
 ),
 

@@ -28,7 +28,7 @@ ranked as (
         *,
         row_number() over (
             partition by has_brand
-            order by revenue desc, brand_name
+            order by revenue desc, brand_name asc
         ) as rank_within_group
     from by_brand
 

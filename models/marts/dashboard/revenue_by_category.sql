@@ -36,7 +36,7 @@ ranked as (
         *,
         row_number() over (
             partition by has_category_code
-            order by revenue desc, category_name
+            order by revenue desc, category_name asc
         ) as rank_within_group
     from by_category
 

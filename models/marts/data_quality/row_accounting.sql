@@ -41,7 +41,8 @@ select
     cast(
         coalesce(line_outcomes.rows_valid, 0)
         - coalesce(line_outcomes.distinct_valid_rows, 0)
-    as bigint) as duplicates_removed
+        as bigint
+    ) as duplicates_removed
 from raw_rows
 cross join line_outcomes
 cross join accepted
