@@ -36,19 +36,9 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-# Same order and spelling as ingest.KAGGLE_HEADER (kept here so that this
-# module has no import-order dependency on the package initialiser).
-COLUMNS = (
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-)
+from ingest import KAGGLE_HEADER
+
+COLUMNS = KAGGLE_HEADER
 EVENT_TYPES = ("view", "cart", "purchase")
 VIEW, CART, PURCHASE = 0, 1, 2
 

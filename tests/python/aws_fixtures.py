@@ -31,20 +31,11 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
 from conftest import REPO
+from ingest import KAGGLE_HEADER
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-NINE = [
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-]
+NINE = list(KAGGLE_HEADER)
 GLUE_TYPES = ["string", "string", "bigint", "bigint", "string", "string", "double", "bigint", "string"]
 _ENV_OURS = (
     "ECOM_S3_BUCKET",
