@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from ingest.awsconfig import (
@@ -367,12 +367,21 @@ def run_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_line(command: str) -> Callable[[str], None]:
+    """Where a long command says how far it got: stderr, so stdout stays the result."""
+
+    def say(message: str) -> None:
+        print(f"{command}: {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
 def run_expect(args: argparse.Namespace) -> int:
     from ingest.expected import expected_values, write_expected
     from ingest.rawfiles import find_raw_files
 
     files = find_raw_files(args.source)
-    write_expected(expected_values(files), args.out)
+    write_expected(expected_values(files, progress=_progress_line("expect")), args.out)
     print(f"expected values of {len(files)} file(s) written to {args.out}")
     return 0
 

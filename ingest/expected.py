@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -408,9 +408,11 @@ def user_totals(counted: Tally, customers: list[Row]) -> Row:
 # ---------------------------------------------------------------- all together
 
 
-def expected_values(paths: Iterable[Path], tiers_seed: Path = LTV_TIERS_SEED) -> dict[str, Any]:
+def expected_values(
+    paths: Iterable[Path], tiers_seed: Path = LTV_TIERS_SEED, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     """Everything the tests and `ingest report` compare the marts with."""
-    counted = tally(paths)
+    counted = tally(paths, progress)
     tiers = read_ltv_tiers(tiers_seed)
     customers = user_ltv(counted.purchases, tiers)
     monthly = fact_monthly_summary(counted.purchases)

@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -219,13 +219,23 @@ def data_lines(path: Path) -> Iterator[str]:
             yield line.rstrip("\n").replace("\r", "")
 
 
-def tally(paths: Iterable[Path]) -> Tally:
-    """Classify every line of the files the way the pipeline's rules say, and count the accepted ones."""
+# How often a long tally reports where it is, in lines.
+PROGRESS_EVERY = 2_000_000
+
+
+def tally(paths: Iterable[Path], progress: Callable[[str], None] | None = None) -> Tally:
+    """Classify every line of the files the way the pipeline's rules say, and count the accepted ones.
+    `progress`, when given, hears which file is read and every PROGRESS_EVERY lines."""
     result = Tally()
     seen: set[bytes] = set()
-    for path in sorted(paths):
+    ordered = sorted(paths)
+    for number, path in enumerate(ordered, start=1):
+        if progress is not None:
+            progress(f"file {number}/{len(ordered)}: {path.name} ({result.rows_read:,} lines read so far)")
         for line in data_lines(path):
             result.rows_read += 1
+            if progress is not None and result.rows_read % PROGRESS_EVERY == 0:
+                progress(f"  {result.rows_read:,} lines read")
             reason = rejection_reason(line)
             if reason is not None:
                 result.rejected[reason] += 1

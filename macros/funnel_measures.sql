@@ -10,6 +10,14 @@
     sum(case when event_type = 'purchase' then price else 0 end) as revenue
 {%- endmacro %}
 
+{#- The same counts summed again over rows that already hold them (int_product_days). -#}
+{% macro funnel_totals() -%}
+    sum(views) as views,
+    sum(carts) as carts,
+    sum(purchases) as purchases,
+    sum(revenue) as revenue
+{%- endmacro %}
+
 {#- Typed counts and rates over columns named views, carts, purchases, revenue. -#}
 {% macro funnel_rates() -%}
     cast(views as bigint) as views,

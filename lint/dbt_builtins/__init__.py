@@ -11,17 +11,20 @@ template global, as dbt's are.
 - dbt.hash / dbt.dateadd render what dbt-athena's macros render; dbt.datediff a
   Trino date_diff() of the same shape (dbt-athena spells each date part out).
 - execute is False, as while dbt parses: nothing queries a warehouse (.sqlfluff
-  also stands in for incremental_since(), the one macro that would).
+  also stands in for the macros of macros/incremental_batches.sql, which would).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any as _Any
 
 from jinja2 import pass_context as _pass_context
 from jinja2.runtime import Context as _Context
 
 execute = False
+# dbt's run start, which the incremental models stamp on the rows they write.
+run_started_at = _dt.datetime(2019, 12, 1, tzinfo=_dt.timezone.utc)
 
 
 class _Adapter:

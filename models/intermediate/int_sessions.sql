@@ -1,12 +1,34 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='session_id',
+        on_schema_change='fail'
+    )
+}}
+
 -- One row per session (stg_events.session_id): when it started and ended, what
 -- happened in it, and whether it converted. The basis of fact_sessions,
--- dim_user and the funnels.
+-- dim_user and the funnels. An incremental run recomputes only the sessions
+-- that received new events, from all of their events: those are no older than
+-- the earliest start of such a session already stored, so only that window of
+-- stg_events is read.
+
+{%- set watermark = loaded_watermark() %}
+{%- set window_start = earliest_event_of_changed_sessions(watermark) %}
 
 with
 
 events as (
 
     select * from {{ ref('stg_events') }}
+    {% if watermark is not none -%}
+        where event_time >= cast('{{ window_start }}' as timestamp)
+            and session_id in (
+                select changed.session_id from {{ ref('stg_events') }} as changed
+                where changed.loaded_in_run > {{ watermark }}
+            )
+    {%- endif %}
 
 ),
 
@@ -23,7 +45,8 @@ sessions as (
         sum(case when event_type = 'view' then 1 else 0 end) as views,
         sum(case when event_type = 'cart' then 1 else 0 end) as carts,
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
-        sum(case when event_type = 'purchase' then price else 0 end) as revenue
+        sum(case when event_type = 'purchase' then price else 0 end) as revenue,
+        max(loaded_in_run) as loaded_in_run
     from events
     group by session_id
 
@@ -41,5 +64,6 @@ select
     carts,
     purchases,
     revenue,
-    purchases > 0 as is_converted
+    purchases > 0 as is_converted,
+    loaded_in_run
 from sessions

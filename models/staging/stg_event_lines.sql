@@ -1,30 +1,28 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='merge',
-        unique_key=['source_period', 'event_id'],
+        incremental_strategy='append',
         partitioned_by=['source_period'],
-        incremental_predicates=merge_window_predicates('source_period'),
         on_schema_change='fail'
     )
 }}
 
--- Every distinct raw line of each landing month (year=/month= folder), split
--- into the nine Kaggle fields, typed where it can be, with how many times it
--- occurs and the first reason (in a fixed order) it cannot be accepted. Built
--- as a table so that the raw files are read once for both stg_events and the
--- quarantine. An incremental run reads again only the latest loaded month and
--- newer ones, and recounts their lines.
+-- Every distinct raw line of each landed file, with how many times it occurs
+-- in that file, split into the nine Kaggle fields, typed where it can be, and
+-- the first reason (in a fixed order) it cannot be accepted. The one model
+-- that reads the raw files, once: an incremental run reads only the files it
+-- has not read before (a landed file never changes), and appends their lines.
+-- The raw text is kept only for rejected lines, which the quarantine shows.
 
-{%- set since_period = incremental_since('source_period') %}
+{%- set unread_files = unread_raw_files_predicate() %}
 
 with
 
 source as (
 
     select * from {{ source('ecommerce_raw', 'events') }}
-    {% if since_period is not none -%}
-        where year * 100 + month >= {{ since_period }}
+    {% if unread_files is not none -%}
+        where {{ unread_files }}
     {%- endif %}
 
 ),
@@ -47,12 +45,12 @@ renamed as (
 distinct_lines as (
 
     select
+        source_file,
         source_period,
         raw_line,
-        min(source_file) as source_file,
         count(*) as occurrences
     from renamed
-    group by source_period, raw_line
+    group by source_file, source_period, raw_line
 
 ),
 
@@ -144,16 +142,19 @@ select
     source_period,
     source_file,
     cast(occurrences as bigint) as occurrences,
-    raw_line,
-    field_count,
+    {{ run_loaded_marker() }} as loaded_in_run,
 
     ---------- outcome
     rejection_reason,
     rejection_reason is null as is_accepted,
+    -- the evidence, for rejected lines only: accepted lines are fully typed
+    case when rejection_reason is not null then raw_line end as raw_line,
+    field_count,
 
     ---------- typed fields (NULL where a field could not be typed)
     event_id,
     event_time,
+    cast(event_time as date) as event_date,
     event_type,
     product_id,
     category_id,

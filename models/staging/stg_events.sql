@@ -10,10 +10,12 @@
 }}
 
 -- Accepted clickstream events, one row per distinct raw line: exact duplicate
--- rows (the same line landed twice, or repeated inside a file) are kept once.
--- An incremental run adds the days from the latest loaded one onwards.
+-- rows (repeated inside a file, or the same line in two files) are kept once.
+-- Copies of a line share its event_time, so duplicates are always found
+-- within one day: an incremental run recomputes only the days that received
+-- new lines, and merges them.
 
-{%- set since_day = incremental_since('cast(event_time as date)') %}
+{%- set changed_days = days_changed_since_last_run(ref('stg_event_lines')) %}
 
 with
 
@@ -21,22 +23,73 @@ accepted_lines as (
 
     select * from {{ ref('stg_event_lines') }}
     where is_accepted
-        {% if since_day is not none -%}
-            and event_time >= cast(date '{{ since_day }}' as timestamp)
+        {% if changed_days is not none -%}
+            and {{ is_one_of_days('event_date', changed_days) }}
         {%- endif %}
 
 ),
 
-ranked_copies as (
+copied_lines as (
 
-    -- the same line landed in two months' folders is still one event
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by source_period, source_file
-        ) as copy_number
+    -- a line read from more than one file; copies inside one file are
+    -- already one row. Rare, so only these are grouped below
+    select event_id
     from accepted_lines
+    group by event_id
+    having count(*) > 1
+
+),
+
+single_copies as (
+
+    select
+        event_id,
+        user_id,
+        product_id,
+        category_id,
+        user_session,
+        event_time,
+        event_date,
+        event_type,
+        category_code,
+        brand,
+        price,
+        source_file,
+        loaded_in_run
+    from accepted_lines
+    where event_id not in (select copied_lines.event_id from copied_lines)
+
+),
+
+first_of_several_copies as (
+
+    -- every copy has the same fields (the same line); lineage names the
+    -- first file (by path) the line was read from
+    select
+        event_id,
+        min(user_id) as user_id,
+        min(product_id) as product_id,
+        min(category_id) as category_id,
+        min(user_session) as user_session,
+        min(event_time) as event_time,
+        min(event_date) as event_date,
+        min(event_type) as event_type,
+        min(category_code) as category_code,
+        min(brand) as brand,
+        min(price) as price,
+        min(source_file) as source_file,
+        max(loaded_in_run) as loaded_in_run
+    from accepted_lines
+    where event_id in (select copied_lines.event_id from copied_lines)
+    group by event_id
+
+),
+
+distinct_events as (
+
+    select * from single_copies
+    union all
+    select * from first_of_several_copies
 
 )
 
@@ -54,6 +107,7 @@ select
 
     ---------- event
     event_time,
+    event_date,
     event_type,
 
     ---------- product attributes as seen on the event
@@ -62,7 +116,7 @@ select
     price,
 
     ---------- lineage
-    source_file
+    source_file,
+    loaded_in_run
 
-from ranked_copies
-where copy_number = 1
+from distinct_events

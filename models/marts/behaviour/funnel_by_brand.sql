@@ -3,19 +3,19 @@
 
 with
 
-events as (
+product_days as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_product_days') }}
 
 ),
 
 by_brand as (
 
     select
-        coalesce(brand, 'unknown') as brand_name,
-        {{ funnel_counts() }}
-    from events
-    group by coalesce(brand, 'unknown')
+        brand_name,
+        {{ funnel_totals() }}
+    from product_days
+    group by brand_name
 
 )
 

@@ -2,9 +2,9 @@
 
 with
 
-events as (
+product_days as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_product_days') }}
 
 ),
 
@@ -18,8 +18,8 @@ by_category as (
 
     select
         category_id,
-        {{ funnel_counts() }}
-    from events
+        {{ funnel_totals() }}
+    from product_days
     group by category_id
 
 )

@@ -2,9 +2,9 @@
 
 with
 
-events as (
+product_days as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_product_days') }}
 
 ),
 
@@ -17,10 +17,10 @@ sessions as (
 events_by_day as (
 
     select
-        cast(event_time as date) as date_day,
-        {{ funnel_counts() }}
-    from events
-    group by cast(event_time as date)
+        event_date as date_day,
+        {{ funnel_totals() }}
+    from product_days
+    group by event_date
 
 ),
 

@@ -3,9 +3,9 @@
 
 with
 
-events as (
+product_days as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_product_days') }}
 
 ),
 
@@ -19,8 +19,8 @@ by_product as (
 
     select
         product_id,
-        {{ funnel_counts() }}
-    from events
+        {{ funnel_totals() }}
+    from product_days
     group by product_id
 
 )

@@ -4,9 +4,9 @@
 
 with
 
-events as (
+product_days as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_product_days') }}
 
 ),
 
@@ -17,7 +17,7 @@ codes_per_category as (
         -- a category_id carries one code in the source; max() picks one
         -- deterministically should it ever carry two
         max(category_code) as category_code
-    from events
+    from product_days
     group by category_id
 
 ),

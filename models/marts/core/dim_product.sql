@@ -4,57 +4,20 @@
 
 with
 
-events as (
+products as (
 
-    select * from {{ ref('stg_events') }}
-
-),
-
-latest_first as (
-
-    select
-        product_id,
-        category_id,
-        brand,
-        price,
-        row_number() over (
-            partition by product_id
-            order by event_time desc, event_id desc
-        ) as recency
-    from events
-
-),
-
-latest as (
-
-    select product_id, category_id, brand, price
-    from latest_first
-    where recency = 1
-
-),
-
-seen as (
-
-    select
-        product_id,
-        min(event_time) as first_seen_at,
-        max(event_time) as last_seen_at,
-        min(price) as min_price,
-        max(price) as max_price
-    from events
-    group by product_id
+    select * from {{ ref('int_products') }}
 
 )
 
 select
-    latest.product_id,
-    latest.category_id,
-    latest.brand,
-    coalesce(latest.brand, 'unknown') as brand_name,
-    latest.price as current_price,
-    seen.min_price,
-    seen.max_price,
-    seen.first_seen_at,
-    seen.last_seen_at
-from latest
-inner join seen on latest.product_id = seen.product_id
+    product_id,
+    category_id,
+    brand,
+    coalesce(brand, 'unknown') as brand_name,
+    current_price,
+    min_price,
+    max_price,
+    first_seen_at,
+    last_seen_at
+from products

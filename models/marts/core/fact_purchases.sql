@@ -11,9 +11,9 @@
 
 -- One row per purchase (a purchase event after duplicates are removed), with
 -- the order it belongs to. The order definition lives here and only here.
--- An incremental run adds the days from the latest loaded one onwards.
+-- An incremental run recomputes the days on which stg_events changed.
 
-{%- set since_day = incremental_since('purchase_date') %}
+{%- set changed_days = days_changed_since_last_run(ref('stg_events')) %}
 
 with
 
@@ -21,8 +21,8 @@ purchase_events as (
 
     select * from {{ ref('stg_events') }}
     where event_type = 'purchase'
-        {% if since_day is not none -%}
-            and event_time >= cast(date '{{ since_day }}' as timestamp)
+        {% if changed_days is not none -%}
+            and {{ is_one_of_days('event_date', changed_days) }}
         {%- endif %}
 
 ),
@@ -56,6 +56,9 @@ select
     category_code,
     brand,
     price,
-    user_session
+    user_session,
+
+    ---------- lineage
+    loaded_in_run
 
 from with_orders

@@ -1,10 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='session_id',
+        on_schema_change='fail'
+    )
+}}
+
 -- One row per session, for session-level analysis (duration, depth, conversion).
+-- An incremental run merges the sessions int_sessions changed since.
+
+{%- set watermark = loaded_watermark() %}
 
 with
 
 sessions as (
 
     select * from {{ ref('int_sessions') }}
+    {% if watermark is not none -%}
+        where loaded_in_run > {{ watermark }}
+    {%- endif %}
 
 )
 
@@ -25,5 +40,8 @@ select
     cast(carts as bigint) as carts,
     cast(purchases as bigint) as purchases,
     cast(revenue as decimal(18, 2)) as revenue,
-    is_converted
+    is_converted,
+
+    ---------- lineage
+    loaded_in_run
 from sessions

@@ -1,22 +1,21 @@
 -- Where every raw row went: accepted, quarantined, or removed as a duplicate.
--- rows_read is counted on the source itself, not derived from the other counts,
--- so the zero-loss test can compare the two sides.
+-- rows_read is counted on the source itself (stg_raw_files), not derived from
+-- the other counts, so the zero-loss test can compare the two sides.
 
 with
 
-raw_rows as (
+raw_files as (
 
-    select count(*) as rows_read
-    from {{ source('ecommerce_raw', 'events') }}
+    select coalesce(sum(lines_read), 0) as rows_read
+    from {{ ref('stg_raw_files') }}
 
 ),
 
-line_outcomes as (
+accepted_lines as (
 
-    select
-        sum(case when is_accepted then occurrences else 0 end) as rows_valid,
-        count(distinct case when is_accepted then event_id end) as distinct_valid_rows
+    select coalesce(sum(occurrences), 0) as rows_valid
     from {{ ref('stg_event_lines') }}
+    where is_accepted
 
 ),
 
@@ -35,15 +34,13 @@ quarantined as (
 )
 
 select
-    cast(raw_rows.rows_read as bigint) as rows_read,
+    cast(raw_files.rows_read as bigint) as rows_read,
     cast(accepted.rows_accepted as bigint) as rows_accepted,
     cast(quarantined.rows_quarantined as bigint) as rows_quarantined,
-    cast(
-        coalesce(line_outcomes.rows_valid, 0)
-        - coalesce(line_outcomes.distinct_valid_rows, 0)
-        as bigint
-    ) as duplicates_removed
-from raw_rows
-cross join line_outcomes
+    -- stg_events holds one row per distinct accepted line: every other
+    -- accepted copy is a duplicate
+    cast(accepted_lines.rows_valid - accepted.rows_accepted as bigint) as duplicates_removed
+from raw_files
+cross join accepted_lines
 cross join accepted
 cross join quarantined

@@ -1,0 +1,109 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='product_id',
+        on_schema_change='fail'
+    )
+}}
+
+-- One row per product: the attributes of its latest event (latest event_time,
+-- then the largest event_id), the range of prices it was seen at, and when it
+-- was first and last seen. Every measure here is a latest, a min or a max, so
+-- an incremental run folds the new events into the stored row of each product
+-- they touch instead of reading every event again.
+
+{%- set watermark = loaded_watermark() %}
+
+with
+
+new_events as (
+
+    select * from {{ ref('stg_events') }}
+    {% if watermark is not none -%}
+        where loaded_in_run > {{ watermark }}
+    {%- endif %}
+
+),
+
+from_new_events as (
+
+    select
+        product_id,
+        max(event_time) as latest_event_time,
+        {{ value_at_max('event_id', 'row(event_time, event_id)') }} as latest_event_id,
+        {{ value_at_max('category_id', 'row(event_time, event_id)') }} as category_id,
+        {{ value_at_max('brand', 'row(event_time, event_id)') }} as brand,
+        {{ value_at_max('price', 'row(event_time, event_id)') }} as current_price,
+        min(price) as min_price,
+        max(price) as max_price,
+        min(event_time) as first_seen_at,
+        max(loaded_in_run) as loaded_in_run
+    from new_events
+    group by product_id
+
+),
+
+stored as (
+
+    -- the products' rows as they were before this run (none on a full build)
+    select
+        product_id,
+        latest_event_time,
+        latest_event_id,
+        category_id,
+        brand,
+        current_price,
+        min_price,
+        max_price,
+        first_seen_at,
+        loaded_in_run
+    {% if watermark is not none -%}
+        from {{ this }}
+        where product_id in (select from_new_events.product_id from from_new_events)
+    {%- else -%}
+        from from_new_events
+        where 1 = 0
+    {%- endif %}
+
+),
+
+candidates as (
+
+    select * from from_new_events
+    union all
+    select * from stored
+
+),
+
+folded as (
+
+    select
+        product_id,
+        max(latest_event_time) as latest_event_time,
+        {{ value_at_max('latest_event_id', 'row(latest_event_time, latest_event_id)') }} as latest_event_id,
+        {{ value_at_max('category_id', 'row(latest_event_time, latest_event_id)') }} as category_id,
+        {{ value_at_max('brand', 'row(latest_event_time, latest_event_id)') }} as brand,
+        {{ value_at_max('current_price', 'row(latest_event_time, latest_event_id)') }} as current_price,
+        min(min_price) as min_price,
+        max(max_price) as max_price,
+        min(first_seen_at) as first_seen_at,
+        max(loaded_in_run) as loaded_in_run
+    from candidates
+    group by product_id
+
+)
+
+select
+    product_id,
+    category_id,
+    brand,
+    current_price,
+    min_price,
+    max_price,
+    first_seen_at,
+    latest_event_time as last_seen_at,
+    latest_event_time,
+    latest_event_id,
+    loaded_in_run
+from folded
