@@ -17,6 +17,8 @@ SOURCE ?=
 # million rows, so about 20 minutes for the real 42 M-row October file).
 CHECK ?= 1
 DEMO_DIR := data/demo
+# make bench's size: EVENTS when given on the command line, else 10 M (not the demo's 1 M).
+BENCH_EVENTS := $(if $(filter command line,$(origin EVENTS)),$(EVENTS),10000000)
 DOCS_PORT ?= 8080
 DASHBOARD_DIR := data/dashboard
 
@@ -29,7 +31,7 @@ export PRE_COMMIT_HOME ?= $(CURDIR)/.cache/pre-commit
 # Every SQL file sqlfluff checks (.sqlfluff, docs/sql-style.md).
 SQL_DIRS := models tests analyses macros snapshots
 
-.PHONY: help setup demo test lint format parse hooks build dashboard docs athena-smoke clean
+.PHONY: help setup demo test lint format parse hooks build dashboard docs athena-smoke bench clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,6 +47,11 @@ profiles.yml:
 
 setup: $(VENV)/.installed profiles.yml  ## create .venv and profiles.yml (done by every target)
 
+# The benchmark's extra packages (PySpark, psutil), installed once into .venv.
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
 demo: setup  ## generate ~1M events (EVENTS=N) or take SOURCE=<file|folder>, land, dbt build, summary, dashboard
 	rm -rf $(DEMO_DIR)
 ifeq ($(strip $(SOURCE)),)
@@ -58,7 +65,7 @@ ifeq ($(CHECK),1)
 	$(PY) -m ingest expect --source $(ECOM_RAW_DIR) --out $(DEMO_DIR)/expected.json
 endif
 endif
-	$(DBT) build --full-refresh --quiet
+	$(DBT) build --full-refresh
 ifeq ($(CHECK),1)
 	$(PY) -m ingest report --database $(ECOM_DUCKDB_PATH) --expected $(DEMO_DIR)/expected.json
 else
@@ -79,7 +86,10 @@ docs: setup  ## dbt docs generate, then serve the lineage site on port 8080 (DOC
 athena-smoke: setup  ## on your AWS account: generate, land, crawl, dbt build --target athena, check KPIs, clean up
 	$(PY) -m ingest.smoke
 
-test: setup  ## pre-commit's checks on every file (lint, YAML, secrets, ...), then the pytest suite
+bench: setup $(VENV)/.bench-installed  ## time dbt (full, incremental, no-op) against DuckDB's floor and PySpark on EVENTS (10M); appends docs/benchmarks.md
+	$(PY) -m bench run --events $(BENCH_EVENTS) --seed $(SEED)
+
+test: setup $(VENV)/.bench-installed  ## pre-commit's checks on every file (lint, YAML, secrets, ...), then the pytest suite
 	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 	$(PY) -m pytest
 
