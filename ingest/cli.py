@@ -260,6 +260,7 @@ def run_generate(args: argparse.Namespace) -> int:
         events=args.events, seed=args.seed, start=args.start, end=args.end, per_day=args.per_day, gzip=args.gzip
     )
     started = time.perf_counter()
+    _progress_line("generate")(f"writing about {args.events:,} events into {args.out} ...")
     try:
         files = generate(config, args.out)
     except ValueError as error:
@@ -269,7 +270,7 @@ def run_generate(args: argparse.Namespace) -> int:
     print(f"generated {len(files)} file(s), {size / 1e6:,.1f} MB in {elapsed:.1f} s into {args.out}")
     if not args.no_expected:
         expected_path = args.expected or args.out / "expected.json"
-        write_expected(expected_values(files), expected_path)
+        write_expected(expected_values(files, progress=_progress_line("generate: expected values")), expected_path)
         print(f"expected values written to {expected_path}")
     return 0
 
@@ -290,16 +291,18 @@ def run_land(args: argparse.Namespace) -> int:
 
 
 def _land_locally(source: Path, dest: Path, dry_run: bool) -> int:
-    from ingest.land import land, plan
+    from ingest.land import LandedFile, land, plan
 
     if dry_run:
         for planned in plan(source):
             target = dest / planned.relative_destination() if planned.has_data else "(header only: skipped)"
             print(f"would land    {planned.source} -> {target}")
         return 0
-    landed = land(source, dest)
-    for item in landed:
-        print(f"{item.outcome:<14}{item.source} -> {item.destination}")
+
+    def say(item: LandedFile) -> None:
+        print(f"{item.outcome:<14}{item.source} -> {item.destination}", flush=True)
+
+    landed = land(source, dest, on_landed=say)
     written = sum(item.bytes_written for item in landed)
     print(f"{len(landed)} file(s): {_counts(item.outcome for item in landed)}; {written / 1e6:,.1f} MB written")
     return 0

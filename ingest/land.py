@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,10 +127,16 @@ def land_file(planned: PlannedFile, dest: Path) -> LandedFile:
     return LandedFile(planned.source, destination, outcome, destination.stat().st_size)
 
 
-def land(source: Path, dest: Path) -> list[LandedFile]:
-    """Land every file under `source` into `dest`, after all of them passed their checks."""
+def land(source: Path, dest: Path, on_landed: Callable[[LandedFile], None] | None = None) -> list[LandedFile]:
+    """Land every file under `source` into `dest`, after all of them passed their checks.
+    `on_landed` hears about each file as soon as it is in place (a long landing shows progress)."""
     planned = plan(source)
+    landed: list[LandedFile] = []
     try:
-        return [land_file(item, dest) for item in planned]
+        for item in planned:
+            landed.append(land_file(item, dest))
+            if on_landed is not None:
+                on_landed(landed[-1])
+        return landed
     except OSError as error:
         raise IngestError(f"Landing into {dest} failed: {error.strerror or error}.") from error

@@ -7,12 +7,14 @@
     )
 }}
 
--- Every distinct raw line of each landed file, with how many times it occurs
--- in that file, split into the nine Kaggle fields, typed where it can be, and
--- the first reason (in a fixed order) it cannot be accepted. The one model
--- that reads the raw files, once: an incremental run reads only the files it
--- has not read before (a landed file never changes), and appends their lines.
--- The raw text is kept only for rejected lines, which the quarantine shows.
+-- Every raw line of each landed file, split into the nine Kaggle fields, typed
+-- where it can be, with the first reason (in a fixed order) it cannot be
+-- accepted. The one model that reads the raw files, once: an incremental run
+-- reads only the files it has not read before (a landed file never changes),
+-- and appends their lines. Lines are not grouped here: duplicates are rare and
+-- are removed in stg_events by a compact key, where grouping 110 M lines by
+-- their text would spill the whole text to disk. The raw text is kept only for
+-- rejected lines, which the quarantine shows.
 
 {%- set unread_files = unread_raw_files_predicate() %}
 
@@ -42,25 +44,12 @@ renamed as (
 
 ),
 
-distinct_lines as (
-
-    select
-        source_file,
-        source_period,
-        raw_line,
-        count(*) as occurrences
-    from renamed
-    group by source_file, source_period, raw_line
-
-),
-
 split as (
 
     select
 
         source_file,
         source_period,
-        occurrences,
         raw_line,
 
         ---------- counted on the whole line: a split would hide extra fields
@@ -77,7 +66,7 @@ split as (
         split_part(raw_line, ',', 8) as user_id_text,
         split_part(raw_line, ',', 9) as user_session_text
 
-    from distinct_lines
+    from renamed
 
 ),
 
@@ -141,7 +130,6 @@ select
     ---------- lineage
     source_period,
     source_file,
-    cast(occurrences as bigint) as occurrences,
     {{ run_loaded_marker() }} as loaded_in_run,
 
     ---------- outcome

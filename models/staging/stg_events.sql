@@ -29,12 +29,25 @@ accepted_lines as (
 
 ),
 
+repeated_keys as (
+
+    -- lines that may occur more than once, found by a compact key first so
+    -- that 110 M ids are grouped in memory; a key shared by two different
+    -- lines only adds a candidate, which the exact check below drops
+    select {{ dedupe_key('event_id') }} as dedupe_key
+    from accepted_lines
+    group by {{ dedupe_key('event_id') }}
+    having count(*) > 1
+
+),
+
 copied_lines as (
 
-    -- a line read from more than one file; copies inside one file are
-    -- already one row. Rare, so only these are grouped below
+    -- lines that do occur more than once (in a file or across files). Rare,
+    -- so only these are grouped below; the others go through untouched
     select event_id
     from accepted_lines
+    where {{ dedupe_key('event_id') }} in (select repeated_keys.dedupe_key from repeated_keys)
     group by event_id
     having count(*) > 1
 

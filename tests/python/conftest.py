@@ -44,25 +44,26 @@ class Warehouse:
     build_log: str
 
 
-def dbt_build(raw_dir: Path, workdir: Path, *extra: str) -> Warehouse:
-    """Run the real dbt build of this project on DuckDB, isolated in `workdir`."""
+def run_dbt(
+    command: str, raw_dir: Path, workdir: Path, *extra: str, database: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a real dbt command of this project on DuckDB, isolated in `workdir`."""
     profiles = workdir / "profiles"
     profiles.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "profiles.yml.example", profiles / "profiles.yml")
-    database = workdir / "warehouse.duckdb"
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(profiles),
         "ECOM_RAW_DIR": str(raw_dir),
-        "ECOM_DUCKDB_PATH": str(database),
+        "ECOM_DUCKDB_PATH": str(database or workdir / "warehouse.duckdb"),
         "DBT_TARGET": "local",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     dbt = Path(sys.executable).with_name("dbt")
-    result = subprocess.run(
+    return subprocess.run(
         [
             str(dbt),
-            "build",
+            command,
             "--project-dir",
             str(REPO),
             "--target-path",
@@ -76,9 +77,14 @@ def dbt_build(raw_dir: Path, workdir: Path, *extra: str) -> Warehouse:
         text=True,
         check=False,
     )
+
+
+def dbt_build(raw_dir: Path, workdir: Path, *extra: str) -> Warehouse:
+    """Run the real dbt build of this project on DuckDB, isolated in `workdir`."""
+    result = run_dbt("build", raw_dir, workdir, *extra)
     if result.returncode != 0:
         pytest.fail(f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
-    return Warehouse(raw_dir=raw_dir, database=database, build_log=result.stdout)
+    return Warehouse(raw_dir=raw_dir, database=workdir / "warehouse.duckdb", build_log=result.stdout)
 
 
 GENERATED_EVENTS = 60_000

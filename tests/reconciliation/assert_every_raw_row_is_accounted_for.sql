@@ -14,8 +14,8 @@ raw_rows as (
 
 staged_rows as (
     select
-        coalesce(sum(occurrences), 0) as n,
-        coalesce(sum(case when is_accepted then occurrences else 0 end), 0) as accepted_copies
+        count(*) as n,
+        coalesce(sum(case when is_accepted then 1 else 0 end), 0) as accepted_copies
     from {{ ref('stg_event_lines') }}
 ),
 

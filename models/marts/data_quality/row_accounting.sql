@@ -13,7 +13,7 @@ raw_files as (
 
 accepted_lines as (
 
-    select coalesce(sum(occurrences), 0) as rows_valid
+    select count(*) as rows_valid
     from {{ ref('stg_event_lines') }}
     where is_accepted
 
