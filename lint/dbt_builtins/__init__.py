@@ -24,7 +24,7 @@ from jinja2.runtime import Context as _Context
 
 execute = False
 # dbt's run start, which the incremental models stamp on the rows they write.
-run_started_at = _dt.datetime(2019, 12, 1, tzinfo=_dt.timezone.utc)
+run_started_at = _dt.datetime(2019, 12, 1, tzinfo=_dt.UTC)
 
 
 class _Adapter:
