@@ -17,17 +17,20 @@
 
 {%- set changed_days = days_changed_since_last_run(ref('stg_event_lines')) %}
 
+{#-
+    The accepted lines of the batch. Each CTE below reads stg_event_lines
+    with this predicate itself rather than through one shared CTE: DuckDB
+    materialises a CTE that is read several times, which at 110 M lines is a
+    copy of every event spilled to disk; separate reads are column scans.
+-#}
+{%- set accepted_in_batch -%}
+    is_accepted
+    {%- if changed_days is not none %}
+        and {{ is_one_of_days('event_date', changed_days) }}
+    {%- endif %}
+{%- endset %}
+
 with
-
-accepted_lines as (
-
-    select * from {{ ref('stg_event_lines') }}
-    where is_accepted
-        {% if changed_days is not none -%}
-            and {{ is_one_of_days('event_date', changed_days) }}
-        {%- endif %}
-
-),
 
 repeated_keys as (
 
@@ -35,7 +38,8 @@ repeated_keys as (
     -- that 110 M ids are grouped in memory; a key shared by two different
     -- lines only adds a candidate, which the exact check below drops
     select {{ dedupe_key('event_id') }} as dedupe_key
-    from accepted_lines
+    from {{ ref('stg_event_lines') }}
+    where {{ accepted_in_batch }}
     group by {{ dedupe_key('event_id') }}
     having count(*) > 1
 
@@ -46,8 +50,9 @@ copied_lines as (
     -- lines that do occur more than once (in a file or across files). Rare,
     -- so only these are grouped below; the others go through untouched
     select event_id
-    from accepted_lines
-    where {{ dedupe_key('event_id') }} in (select repeated_keys.dedupe_key from repeated_keys)
+    from {{ ref('stg_event_lines') }}
+    where {{ accepted_in_batch }}
+        and {{ dedupe_key('event_id') }} in (select repeated_keys.dedupe_key from repeated_keys)
     group by event_id
     having count(*) > 1
 
@@ -69,8 +74,9 @@ single_copies as (
         price,
         source_file,
         loaded_in_run
-    from accepted_lines
-    where event_id not in (select copied_lines.event_id from copied_lines)
+    from {{ ref('stg_event_lines') }}
+    where {{ accepted_in_batch }}
+        and event_id not in (select copied_lines.event_id from copied_lines)
 
 ),
 
@@ -92,8 +98,9 @@ first_of_several_copies as (
         min(price) as price,
         min(source_file) as source_file,
         max(loaded_in_run) as loaded_in_run
-    from accepted_lines
-    where event_id in (select copied_lines.event_id from copied_lines)
+    from {{ ref('stg_event_lines') }}
+    where {{ accepted_in_batch }}
+        and event_id in (select copied_lines.event_id from copied_lines)
     group by event_id
 
 ),
