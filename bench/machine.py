@@ -14,7 +14,7 @@ import psutil
 
 @dataclass(frozen=True)
 class Environment:
-    commit: str  # short sha, "+dirty" when the work tree differs from it
+    commit: str  # short sha, "+dirty" when a tracked file differs from it
     logical_cores: int
     physical_cores: int | None
     memory_gb: float
@@ -40,7 +40,8 @@ def git_commit(repo: Path) -> str:
     sha = _git(repo, "rev-parse", "--short", "HEAD")
     if sha is None:
         return "unknown (not a git checkout)"
-    status = _git(repo, "status", "--porcelain")
+    # untracked files (the report being appended, scratch work) do not change what was measured
+    status = _git(repo, "status", "--porcelain", "--untracked-files=no")
     dirty = "+dirty" if status is None or status.strip() else ""
     return sha.strip() + dirty
 
