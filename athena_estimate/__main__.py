@@ -1,0 +1,5 @@
+import sys
+
+from athena_estimate.cli import main
+
+sys.exit(main())

@@ -1,0 +1,235 @@
+"""`python -m tests.athena.capture --out statements.json`: the SQL dbt-athena sends for a full
+build, an incremental day and a run with nothing new, captured by the conformance stand-in
+(tests/athena/harness.py) and written to JSON for `python -m athena_estimate`.
+
+The conformance test's own incremental run lands nothing: the stand-in answers the queries
+that steer an incremental model (`select max(loaded_in_run) from <model>`, the days or files
+its parent changed) from one DuckDB build of all the data, so every batch comes out empty and
+its statements are those of a nothing-new run. This driver lands one more day in between, as
+production does, and answers each such query from the DuckDB state a real Athena would be in
+at that moment:
+
+1. generated per-day files, all but the last day landed, a DuckDB build (state *before*);
+   `dbt build --full-refresh --target athena` through the stand-in;
+2. the last day landed, an incremental DuckDB build (state *after*); `dbt build --target
+   athena` where a query that reads only the running model's own table (its watermark, the
+   raw files it already read) is answered from *before* (the model has not run yet) and any
+   other query from *after* (its parents have);
+3. `dbt build --target athena` again, everything answered from *after*: nothing new.
+
+Unit tests are left out of the builds, as in the deploy workflow and the conformance test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from tests.athena import harness
+from tests.athena.moto_athena import Captured, MotoAthena, StatementHook
+from tests.athena.reference import DuckDBReference, parse_trino, relations
+
+LAST_DAY_FILE = "2019-11-30.csv"
+RUNS = ("full-refresh", "incremental-day", "nothing-new")
+_BUILD_ARGS = ["build", "--exclude", "test_type:unit"]
+
+_current = threading.local()  # the node whose statement the stand-in is answering, per thread
+
+
+class _NodeAwareHook(StatementHook):
+    """The stand-in's hook, remembering which node sent the query being answered."""
+
+    def _answer(self, backend: Any, captured: Captured, results_class: Any, tree: exp.Expr | None) -> None:
+        _current.node_id = captured.node_id
+        try:
+            super()._answer(backend, captured, results_class, tree)
+        finally:
+            _current.node_id = ""
+
+
+class BeforeAndAfter(DuckDBReference):
+    """The *after* DuckDB build, except that a query reading only the running model's own
+    table is answered from the *before* build."""
+
+    def __init__(self, after: Path, workdir: Path, manifest: dict[str, Any], before: DuckDBReference) -> None:
+        super().__init__(after, workdir, manifest)
+        self.before = before
+
+    def answer(self, trino_sql: str | exp.Expr) -> Any:
+        statement = parse_trino(trino_sql) if isinstance(trino_sql, str) else trino_sql
+        own = self.node_relation(str(getattr(_current, "node_id", "")))
+        if own is not None and relations(statement) == {own}:
+            return self.before.answer(statement)
+        return super().answer(statement)
+
+
+def _run(command: list[str], env: dict[str, str] | None = None) -> None:
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+
+
+def _ingest(*args: str | Path) -> None:
+    _run([sys.executable, "-m", "ingest", *map(str, args)])
+
+
+def _duckdb_build(raw: Path, workdir: Path, database: Path) -> dict[str, Any]:
+    """`dbt build` on DuckDB (local target) over `raw` into `database`; its manifest."""
+    profiles = workdir / "profiles"
+    profiles.mkdir(parents=True, exist_ok=True)
+    shutil.copy(harness.REPO / "profiles.yml.example", profiles / "profiles.yml")
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(profiles),
+        "ECOM_RAW_DIR": str(raw),
+        "ECOM_DUCKDB_PATH": str(database),
+        "DBT_TARGET": "local",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    target = workdir / "duckdb-target"
+    _run([dbt, "build", "--project-dir", str(harness.REPO), "--target-path", str(target),
+          "--log-path", str(workdir / "duckdb-logs")], env)  # fmt: skip
+    manifest: dict[str, Any] = json.loads((target / "manifest.json").read_text())
+    return manifest
+
+
+def _statement(captured: Captured) -> dict[str, Any]:
+    return {
+        "run": captured.run,
+        "index": captured.index,
+        "kind": captured.kind.value,
+        "node_id": captured.node_id,
+        "purpose": captured.purpose.value if captured.purpose is not None else None,
+        "failure": captured.failure,
+        "sql": captured.sql,
+    }
+
+
+def _nodes(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the estimate needs of each node: its relation, and the model a generic test tests."""
+    found = {}
+    for unique_id, node in manifest.get("nodes", {}).items():
+        if node["resource_type"] not in ("model", "seed", "snapshot", "test"):
+            continue
+        found[unique_id] = {
+            "resource_type": node["resource_type"],
+            "relation": f"{node['schema']}.{node.get('alias') or node['name']}".lower(),
+            "materialized": node["config"].get("materialized"),
+            "partitioned_by": node["config"].get("partitioned_by"),
+            "tests": node.get("attached_node"),  # a generic test's model; None for a singular test
+        }
+    return found
+
+
+def _exposures(manifest: dict[str, Any]) -> dict[str, list[str]]:
+    """Each exposure's models, as relations."""
+    nodes = manifest.get("nodes", {})
+    return {
+        exposure["name"]: [
+            f"{nodes[d]['schema']}.{nodes[d].get('alias') or nodes[d]['name']}".lower()
+            for d in exposure.get("depends_on", {}).get("nodes", [])
+            if d in nodes
+        ]
+        for exposure in manifest.get("exposures", {}).values()
+    }
+
+
+def _source_state() -> dict[str, Any]:
+    """The commit, and the files of the dbt project that differ from it: the SQL captured is
+    that of the work tree."""
+
+    def git(*args: str) -> str:  # read-only: no optional locks, so the index is never refreshed
+        result = subprocess.run(
+            ["git", "--no-optional-locks", *args], cwd=harness.REPO, capture_output=True, text=True, check=False
+        )
+        # rstrip only: a porcelain line starts with its status columns, a space included
+        return result.stdout.rstrip() if result.returncode == 0 else ""
+
+    project = ["models", "macros", "snapshots", "seeds", "tests", "dbt_project.yml", "selectors.yml"]
+    changed = [line[3:] for line in git("status", "--porcelain", "--", *project).splitlines()]
+    # Python files under tests/ are not part of the dbt project (its tests are SQL and YAML)
+    return {"commit": git("rev-parse", "--short", "HEAD"), "changed": [p for p in changed if not p.endswith(".py")]}
+
+
+def capture(workdir: Path, events: int, seed: int) -> dict[str, Any]:
+    """The three runs' statements (and each run's outcome) as a JSON-ready document."""
+    source = _source_state()
+    generated, held_back, raw = workdir / "generated", workdir / "held-back", workdir / "raw"
+    _ingest("generate", "--out", generated, "--events", str(events), "--seed", str(seed), "--per-day", "--no-expected")
+    held_back.mkdir()
+    shutil.move(generated / LAST_DAY_FILE, held_back / LAST_DAY_FILE)
+    _ingest("land", "--source", generated, "--dest", raw)
+    database = workdir / "warehouse.duckdb"
+    manifest = _duckdb_build(raw, workdir, database)
+    before = DuckDBReference(database, workdir / "reference-before", manifest)
+    references = [before]
+    runs: list[harness.DbtRun] = []
+    try:
+        with MotoAthena(before) as aws:
+            aws.hook.uninstall()
+            aws.hook = _NodeAwareHook(before, aws.account)
+            aws.hook.install()
+            harness.prepare(aws)
+            runs.append(harness.dbt_athena(aws, workdir, RUNS[0], *_BUILD_ARGS, "--full-refresh"))
+            _ingest("land", "--source", held_back, "--dest", raw)
+            manifest = _duckdb_build(raw, workdir, database)
+            after = DuckDBReference(database, workdir / "reference-after", manifest)
+            hybrid = BeforeAndAfter(database, workdir / "reference-hybrid", manifest, before)
+            references += [after, hybrid]
+            aws.hook.reference = hybrid
+            runs.append(harness.dbt_athena(aws, workdir, RUNS[1], *_BUILD_ARGS))
+            aws.hook.reference = after
+            runs.append(harness.dbt_athena(aws, workdir, RUNS[2], *_BUILD_ARGS))
+    finally:
+        for reference in references:
+            reference.close()
+    return {
+        "source": source,
+        "raw_root": str(raw),
+        "last_day_file": LAST_DAY_FILE,
+        "events": events,
+        "nodes": _nodes(runs[-1].manifest),
+        "exposures": _exposures(runs[-1].manifest),
+        "runs": {
+            run.label: {"returncode": run.returncode, "failed_nodes": run.failed_nodes(), "seconds": round(run.seconds)}
+            for run in runs
+        },
+        "statements": [_statement(captured) for run in runs for captured in run.statements],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.athena.capture", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="JSON file to write the statements to")
+    parser.add_argument("--events", type=int, default=20_000, help="events to generate (small: the SQL is the point)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workdir", type=Path, help="keep the work here (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=False)
+        document = capture(args.workdir, args.events, args.seed)
+    else:
+        with tempfile.TemporaryDirectory(prefix="athena-capture-") as folder:
+            document = capture(Path(folder), args.events, args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(document, indent=1))
+    failed = {label: run for label, run in document["runs"].items() if run["returncode"] != 0 or run["failed_nodes"]}
+    print(f"{len(document['statements'])} statements of {len(document['runs'])} runs written to {args.out}")
+    for label, run in failed.items():
+        print(f"warning: run {label} did not succeed: {run['failed_nodes'][:5]}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
