@@ -41,6 +41,9 @@ class Totals:
     customers: int
 
 
+COMPARE_MEMORY_LIMIT = "2GB"
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -93,7 +96,8 @@ def _difference(name: str, left: TableState, right: TableState, left_label: str,
 def compare_warehouses(left: Path, right: Path, schemas: Iterable[str] = COMPARED_SCHEMAS) -> tuple[int, list[str]]:
     """The number of tables compared, and one line per table that differs (empty when all are equal)."""
     wanted = tuple(schemas)
-    with duckdb.connect() as connection:
+    # the harness itself stays small: its size is the parent of every later step
+    with duckdb.connect(config={"memory_limit": COMPARE_MEMORY_LIMIT}) as connection:
         _attach(connection, left, _LEFT)
         _attach(connection, right, _RIGHT)
         left_names = _table_names(connection, _LEFT, wanted)

@@ -105,8 +105,7 @@ def format_section(run: BenchRun) -> str:
         "",
         "Rows/s: the rows landed when the step ran (all days but the last for a, b and e; all days for "
         f"c, d and check) per second of wall time. Peak memory: the largest sum of the resident memory "
-        f"(RSS) of the step's whole process tree, sampled every {SAMPLE_SECONDS:g} s with psutil, and "
-        "at least the kernel's high-water mark (ru_maxrss) of its largest process.",
+        f"(RSS) of the step's whole process tree, sampled every {SAMPLE_SECONDS:g} s with psutil.",
         "",
         ratios_line(run),
         "",

@@ -255,6 +255,19 @@ def test_peak_memory_is_the_whole_tree_at_once(tmp_path: Path) -> None:
     assert measurement.wall_seconds >= 1.5
 
 
+def test_a_small_child_of_a_large_harness_is_measured_at_its_own_size(tmp_path: Path) -> None:
+    """On Linux a child's ru_maxrss starts at its parent's RSS at the fork: the harness, grown by
+    comparing two warehouses in-process, must not lend its size to the next step."""
+    harness_ballast = bytearray(800_000_000)
+    for offset in range(0, len(harness_ballast), 4096):
+        harness_ballast[offset] = 1  # touched, so resident
+    script = "import time; time.sleep(0.5)"
+    measurement = run_measured([sys.executable, "-c", script], env=dict(os.environ), cwd=tmp_path)
+    assert measurement.returncode == 0
+    assert 0 < measurement.peak_rss_bytes < 200_000_000
+    del harness_ballast
+
+
 def test_a_failing_command_reports_its_exit_status_and_last_lines(tmp_path: Path) -> None:
     script = "print('one'); print('{\"rows\": 3}'); raise SystemExit(3)"
     measurement = run_measured([sys.executable, "-c", script], env=dict(os.environ), cwd=tmp_path, capture_stdout=True)
