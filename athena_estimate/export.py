@@ -127,6 +127,20 @@ def _day_equivalents(
     return [name for name, differing in zip(candidates, counts or (), strict=True) if differing == 0]
 
 
+EXPORT_MARKER = ".athena-estimate-export"
+
+
+def _claim_export_dir(export_dir: Path) -> None:
+    """Create the export folder, or reuse one this tool made: the export replaces folders
+    inside it, so a folder holding anything else is refused rather than written into."""
+    if export_dir.exists() and any(export_dir.iterdir()) and not (export_dir / EXPORT_MARKER).is_file():
+        raise EstimateError(
+            f"{export_dir} is not empty and was not made by athena_estimate; give --export-dir a new folder"
+        )
+    export_dir.mkdir(parents=True, exist_ok=True)
+    (export_dir / EXPORT_MARKER).write_text("made by python -m athena_estimate sizes; safe to delete\n")
+
+
 def measure_warehouse(
     warehouse: Path,
     raw_root: Path,
@@ -143,7 +157,7 @@ def measure_warehouse(
     if not warehouse.is_file():
         raise EstimateError(f"no DuckDB warehouse at {warehouse}")
     specs = manifest_partitioning(manifest)
-    export_dir.mkdir(parents=True, exist_ok=True)
+    _claim_export_dir(export_dir)
     connection = duckdb.connect(str(warehouse), read_only=True)
     try:
         connection.execute("set preserve_insertion_order = false")

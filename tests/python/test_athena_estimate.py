@@ -15,6 +15,7 @@ from sqlglot import exp
 from athena_estimate import captured
 from athena_estimate.captured import Capture, Node, Run, Statement
 from athena_estimate.cli import main
+from athena_estimate.errors import EstimateError
 from athena_estimate.estimate import MB, MIN_BILLED, Estimator, billed_bytes, estimate, totals
 from athena_estimate.export import measure_warehouse
 from athena_estimate.findings import findings
@@ -184,6 +185,20 @@ def test_the_export_is_partitioned_as_on_athena_and_knows_the_batch(tmp_path: Pa
     assert events.day_equivalents == ["event_date"]  # event_date = day(event_time) on every row
     assert not (tmp_path / "export" / "staging.stg_events").exists()  # deleted once measured
     assert [f.path for f in sizes.raw_files] == ["year=2019/month=11/2019-11-30.csv"]
+
+
+def test_the_export_refuses_a_folder_it_did_not_make_and_leaves_it_alone(tmp_path: Path) -> None:
+    database, manifest = _small_warehouse(tmp_path)
+    users_folder = tmp_path / "mine"
+    keepsake = users_folder / "staging.stg_events" / "notes.txt"
+    keepsake.parent.mkdir(parents=True)
+    keepsake.write_text("mine")
+    with pytest.raises(EstimateError, match="not made by athena_estimate"):
+        measure_warehouse(database, _raw_dir(tmp_path), manifest, users_folder, threads=1)
+    assert keepsake.read_text() == "mine"
+    # a folder it made itself is reused
+    measure_warehouse(database, _raw_dir(tmp_path), manifest, tmp_path / "export", threads=1)
+    measure_warehouse(database, _raw_dir(tmp_path), manifest, tmp_path / "export", threads=1)
 
 
 def test_a_cte_read_twice_is_two_scans_each_of_its_own_columns() -> None:
