@@ -30,7 +30,7 @@ from_new_events as (
 
     select
         product_id,
-        max(event_time) as latest_event_time,
+        max(event_time) as last_seen_at,
         {{ value_at_max('event_id', 'row(event_time, event_id)') }} as latest_event_id,
         {{ value_at_max('category_id', 'row(event_time, event_id)') }} as category_id,
         {{ value_at_max('brand', 'row(event_time, event_id)') }} as brand,
@@ -49,7 +49,7 @@ stored as (
     -- the products' rows as they were before this run (none on a full build)
     select
         product_id,
-        latest_event_time,
+        last_seen_at,
         latest_event_id,
         category_id,
         brand,
@@ -80,11 +80,11 @@ folded as (
 
     select
         product_id,
-        max(latest_event_time) as latest_event_time,
-        {{ value_at_max('latest_event_id', 'row(latest_event_time, latest_event_id)') }} as latest_event_id,
-        {{ value_at_max('category_id', 'row(latest_event_time, latest_event_id)') }} as category_id,
-        {{ value_at_max('brand', 'row(latest_event_time, latest_event_id)') }} as brand,
-        {{ value_at_max('current_price', 'row(latest_event_time, latest_event_id)') }} as current_price,
+        max(last_seen_at) as last_seen_at,
+        {{ value_at_max('latest_event_id', 'row(last_seen_at, latest_event_id)') }} as latest_event_id,
+        {{ value_at_max('category_id', 'row(last_seen_at, latest_event_id)') }} as category_id,
+        {{ value_at_max('brand', 'row(last_seen_at, latest_event_id)') }} as brand,
+        {{ value_at_max('current_price', 'row(last_seen_at, latest_event_id)') }} as current_price,
         min(min_price) as min_price,
         max(max_price) as max_price,
         min(first_seen_at) as first_seen_at,
@@ -102,8 +102,7 @@ select
     min_price,
     max_price,
     first_seen_at,
-    latest_event_time as last_seen_at,
-    latest_event_time,
+    last_seen_at,
     latest_event_id,
     loaded_in_run
 from folded
