@@ -10,23 +10,42 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DBT := $(VENV)/bin/dbt
 
-EVENTS ?= 1000000
-SEED ?= 42
-SOURCE ?=
+# The demo's knobs come from the command line only (`make demo EVENTS=200000`): an EVENTS or
+# SOURCE left in a shell's environment must not change what the demo reads.
+from_command_line = $(if $(filter command line,$(origin $(1))),$($(1)),$(2))
+EVENTS := $(call from_command_line,EVENTS,1000000)
+SEED := $(call from_command_line,SEED,42)
+SOURCE := $(call from_command_line,SOURCE,)
 # CHECK=0 skips the independent Python check of every mart (it takes ~30 s per
 # million rows, so about 20 minutes for the real 42 M-row October file).
-CHECK ?= 1
-DEMO_DIR := data/demo
+CHECK := $(call from_command_line,CHECK,1)
 # make bench's size: EVENTS when given on the command line, else 10 M (not the demo's 1 M).
-BENCH_EVENTS := $(if $(filter command line,$(origin EVENTS)),$(EVENTS),10000000)
+BENCH_EVENTS := $(call from_command_line,EVENTS,10000000)
 DOCS_PORT ?= 8080
 DASHBOARD_DIR := data/dashboard
+DASHBOARD_FILES := $(addprefix $(DASHBOARD_DIR)/dashboard.,html png pdf)
+
+# The demo's own folder (made with a marker by `python -m workspace claim`, emptied by the next
+# demo, removed by `make clean`): its generated files, raw layout, expected values and warehouse.
+DEMO_DIR := data/demo
+DEMO_RAW_DIR := $(CURDIR)/$(DEMO_DIR)/raw
+DEMO_DATABASE := $(CURDIR)/$(DEMO_DIR)/ecommerce.duckdb
+# Folders only the project's commands make (each carries the workspace marker).
+OWNED_DIRS := $(DEMO_DIR) data/bench
 
 export DBT_PROFILES_DIR ?= $(CURDIR)
-export ECOM_RAW_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
-export ECOM_DUCKDB_PATH ?= $(CURDIR)/data/ecommerce.duckdb
+# `make build`, `dashboard` and `docs` use the environment's raw folder and warehouse, else the demo's.
+export ECOM_RAW_DIR ?= $(DEMO_RAW_DIR)
+export ECOM_DUCKDB_PATH ?= $(DEMO_DATABASE)
 # pre-commit's own state (it installs nothing: every hook is a local one run from .venv).
 export PRE_COMMIT_HOME ?= $(CURDIR)/.cache/pre-commit
+
+# The demo uses its own paths and the local target whatever the environment says: a shell with
+# ECOM_RAW_DIR pointing at a real landing folder, or DBT_TARGET=athena, must not reach them.
+demo: export ECOM_RAW_DIR := $(DEMO_RAW_DIR)
+demo: export ECOM_DUCKDB_PATH := $(DEMO_DATABASE)
+demo: export DBT_TARGET := local
+demo: export DBT_PROFILES_DIR := $(CURDIR)
 
 # Every SQL file sqlfluff checks (.sqlfluff, docs/sql-style.md).
 SQL_DIRS := models tests analyses macros snapshots
@@ -53,25 +72,25 @@ $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
 	touch $@
 
 demo: setup  ## generate ~1M events (EVENTS=N) or take SOURCE=<file|folder>, land, dbt build, summary, dashboard
-	rm -rf $(DEMO_DIR)
+	$(PY) -m workspace claim $(DEMO_DIR) --owner "make demo" $(if $(strip $(SOURCE)),--refuse-inside "$(SOURCE)")
 ifeq ($(strip $(SOURCE)),)
 	$(PY) -m ingest generate --out $(DEMO_DIR)/generated --events $(EVENTS) --seed $(SEED) \
 		$(if $(filter 1,$(CHECK)),--expected $(DEMO_DIR)/expected.json,--no-expected)
-	$(PY) -m ingest land --source $(DEMO_DIR)/generated --dest $(ECOM_RAW_DIR)
+	$(PY) -m ingest land --source $(DEMO_DIR)/generated --dest $(DEMO_RAW_DIR)
 else
-	$(PY) -m ingest land --source "$(SOURCE)" --dest $(ECOM_RAW_DIR)
+	$(PY) -m ingest land --source "$(SOURCE)" --dest $(DEMO_RAW_DIR)
 ifeq ($(CHECK),1)
 	@echo "computing the expected values of $(SOURCE) in plain Python (independent of dbt)..."
-	$(PY) -m ingest expect --source $(ECOM_RAW_DIR) --out $(DEMO_DIR)/expected.json
+	$(PY) -m ingest expect --source $(DEMO_RAW_DIR) --out $(DEMO_DIR)/expected.json
 endif
 endif
 	$(DBT) build --full-refresh
 ifeq ($(CHECK),1)
-	$(PY) -m ingest report --database $(ECOM_DUCKDB_PATH) --expected $(DEMO_DIR)/expected.json
+	$(PY) -m ingest report --database $(DEMO_DATABASE) --expected $(DEMO_DIR)/expected.json
 else
-	$(PY) -m ingest report --database $(ECOM_DUCKDB_PATH)
+	$(PY) -m ingest report --database $(DEMO_DATABASE)
 endif
-	@$(MAKE) --no-print-directory dashboard
+	@$(MAKE) --no-print-directory dashboard ECOM_DUCKDB_PATH=$(DEMO_DATABASE)
 
 build: setup  ## dbt build on the local DuckDB target over what is landed in ECOM_RAW_DIR
 	$(DBT) build
@@ -112,5 +131,8 @@ parse: setup  ## dbt parse: the project's YAML, Jinja and refs hold together (no
 hooks: setup  ## run pre-commit's checks on every git commit
 	$(VENV)/bin/pre-commit install
 
-clean:  ## remove generated data, the DuckDB file and dbt output
-	rm -rf data target logs
+clean:  ## remove what the commands made (data/demo, data/bench, the dashboard files, target/, logs/); your files in data/ stay
+	$(PYTHON) -m workspace clean $(OWNED_DIRS)
+	rm -f $(DASHBOARD_FILES)
+	if [ -d $(DASHBOARD_DIR) ]; then rmdir --ignore-fail-on-non-empty $(DASHBOARD_DIR); fi
+	rm -rf target logs

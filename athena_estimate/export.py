@@ -20,6 +20,7 @@ import duckdb
 
 from athena_estimate.errors import EstimateError
 from athena_estimate.sizes import Partitioning, PartitionSize, Sizes, TableSize, raw_files
+from workspace import owned
 
 SCHEMAS = ("staging", "intermediate", "marts", "snapshots")
 BATCH_COLUMN = "loaded_in_run"
@@ -127,18 +128,12 @@ def _day_equivalents(
     return [name for name, differing in zip(candidates, counts or (), strict=True) if differing == 0]
 
 
-EXPORT_MARKER = ".athena-estimate-export"
-
-
 def _claim_export_dir(export_dir: Path) -> None:
-    """Create the export folder, or reuse one this tool made: the export replaces folders
-    inside it, so a folder holding anything else is refused rather than written into."""
-    if export_dir.exists() and any(export_dir.iterdir()) and not (export_dir / EXPORT_MARKER).is_file():
-        raise EstimateError(
-            f"{export_dir} is not empty and was not made by athena_estimate; give --export-dir a new folder"
-        )
-    export_dir.mkdir(parents=True, exist_ok=True)
-    (export_dir / EXPORT_MARKER).write_text("made by python -m athena_estimate sizes; safe to delete\n")
+    """The export replaces folders inside it, so it must be a folder this tool made (workspace.owned)."""
+    try:
+        owned.claim(export_dir, "python -m athena_estimate sizes")
+    except owned.NotOwnedError as error:
+        raise EstimateError(f"{error} (--export-dir chooses the folder)") from error
 
 
 def measure_warehouse(

@@ -1,19 +1,16 @@
-"""The bench's work folder: created by the bench with a marker file, and the only folder it deletes.
-
-A folder that exists without the marker is never used, emptied or deleted: it may hold
-someone's data. A folder with the marker is a leftover of an earlier bench run and is
-emptied before the new run.
-"""
+"""The bench's work folder and its layout: a folder the bench owns (workspace.owned), emptied
+before a run and deleted after it; a folder it did not make is never used."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.errors import BenchError
+from workspace import owned
+from workspace.owned import MARKER
 
-MARKER = ".bench-owned"
+__all__ = ["MARKER", "WorkDir", "claim", "remove"]
 SHARED_TARGET_STEPS = frozenset({"b", "c", "d"})
 
 
@@ -65,39 +62,17 @@ class WorkDir:
         return self.root / ("target" if step in SHARED_TARGET_STEPS else f"target-{step}")
 
 
-def is_bench_owned(path: Path) -> bool:
-    return path.is_dir() and not path.is_symlink() and (path / MARKER).is_file()
-
-
 def claim(path: Path) -> WorkDir:
     """Create the work folder with its marker, or empty a leftover one; refuse anything else."""
-    root = path.expanduser().absolute()
-    if root.exists() or root.is_symlink():
-        if not is_bench_owned(root):
-            raise BenchError(
-                f"{root} already exists and was not created by the bench (no {MARKER} file in it), "
-                "so the bench will not use or delete it; pass another --work-dir."
-            )
-        _empty(root)
-    else:
-        root.mkdir(parents=True)
-        (root / MARKER).write_text("Created by `python -m bench`; deleted by it at the end of a run.\n")
-    return WorkDir(root)
-
-
-def _empty(root: Path) -> None:
-    """Remove everything in a bench-owned folder but its marker."""
-    for child in root.iterdir():
-        if child.name == MARKER:
-            continue
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
+    try:
+        return WorkDir(owned.claim(path, "python -m bench"))
+    except owned.NotOwnedError as error:
+        raise BenchError(f"{error} (--work-dir chooses the folder)") from error
 
 
 def remove(work: WorkDir) -> None:
     """Delete the work folder, only if it still carries the bench's marker."""
-    if not is_bench_owned(work.root):
-        raise BenchError(f"{work.root} no longer carries the {MARKER} marker, so the bench left it in place.")
-    shutil.rmtree(work.root)
+    try:
+        owned.remove(work.root)
+    except owned.NotOwnedError as error:
+        raise BenchError(str(error)) from error

@@ -1,6 +1,6 @@
 """Command line: `python -m dashboard {render,quicksight} --help`.
 
-    python -m dashboard render --database data/ecommerce.duckdb --out data/dashboard
+    python -m dashboard render --database data/demo/ecommerce.duckdb --out data/dashboard
     python -m dashboard quicksight deploy --dry-run --principal-arn arn:aws:quicksight:...
 
 A user mistake is reported as one line on stderr (`error: ...`) with exit status 2, never a traceback.
@@ -17,7 +17,7 @@ from pathlib import Path
 from dashboard.errors import DashboardError
 from dashboard.exposure import DEFAULT_MANIFEST
 
-DEFAULT_DATABASE = Path(os.environ.get("ECOM_DUCKDB_PATH", "data/ecommerce.duckdb"))
+DEFAULT_DATABASE = Path(os.environ.get("ECOM_DUCKDB_PATH", "data/demo/ecommerce.duckdb"))
 DEFAULT_OUT = Path("data/dashboard")
 
 

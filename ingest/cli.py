@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -42,7 +43,7 @@ from ingest.s3 import (
     dry_run_s3,
 )
 
-DEFAULT_DATABASE = Path(os.environ.get("ECOM_DUCKDB_PATH", "data/ecommerce.duckdb"))
+DEFAULT_DATABASE = Path(os.environ.get("ECOM_DUCKDB_PATH", "data/demo/ecommerce.duckdb"))
 
 
 def _date(text: str) -> dt.date:
@@ -293,8 +294,9 @@ def run_land(args: argparse.Namespace) -> int:
 def _land_locally(source: Path, dest: Path, dry_run: bool) -> int:
     from ingest.land import LandedFile, land, plan
 
+    progress = _progress_line("land")
     if dry_run:
-        for planned in plan(source):
+        for planned in plan(source, progress, dest):
             target = dest / planned.relative_destination() if planned.has_data else "(header only: skipped)"
             print(f"would land    {planned.source} -> {target}")
         return 0
@@ -302,7 +304,7 @@ def _land_locally(source: Path, dest: Path, dry_run: bool) -> int:
     def say(item: LandedFile) -> None:
         print(f"{item.outcome:<14}{item.source} -> {item.destination}", flush=True)
 
-    landed = land(source, dest, on_landed=say)
+    landed = land(source, dest, on_landed=say, progress=progress)
     written = sum(item.bytes_written for item in landed)
     print(f"{len(landed)} file(s): {_counts(item.outcome for item in landed)}; {written / 1e6:,.1f} MB written")
     return 0
@@ -381,9 +383,12 @@ def _progress_line(command: str) -> Callable[[str], None]:
 
 def run_expect(args: argparse.Namespace) -> int:
     from ingest.expected import expected_values, write_expected
-    from ingest.rawfiles import find_raw_files
+    from ingest.rawfiles import find
 
-    files = find_raw_files(args.source)
+    found = find(args.source)
+    files = found.files
+    if found.in_hidden_folders:
+        _progress_line("expect")(f"left alone {len(found.in_hidden_folders)} file(s) in hidden folders")
     write_expected(expected_values(files, progress=_progress_line("expect")), args.out)
     print(f"expected values of {len(files)} file(s) written to {args.out}")
     return 0
@@ -414,7 +419,7 @@ def run_query(args: argparse.Namespace) -> int:
 
     from ingest.report import connect
 
-    with connect(args.database) as connection:
+    with connect(args.database, allow_files=False) as connection:
         try:
             connection.sql(args.sql).show(max_rows=200)
         except duckdb.Error as error:
@@ -433,8 +438,15 @@ COMMANDS = {
 }
 
 
+def _interrupt(signal_number: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # `kill` and a closed terminal stop a command the way Ctrl-C does: what it was writing is removed.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     try:
         return COMMANDS[args.command](args)
     except IngestError as error:

@@ -58,11 +58,16 @@ _RATE_TOLERANCE = 1e-4 + 1e-9
 _MAX_LINES_PER_MART = 5
 
 
-def connect(database: Path) -> duckdb.DuckDBPyConnection:
+def connect(database: Path, allow_files: bool = True) -> duckdb.DuckDBPyConnection:
+    """The warehouse, read-only. With allow_files=False a query can read nothing but the
+    warehouse's tables: no other file, no URL, no ATTACH, no COPY TO, no extension install."""
     if not database.exists():
         raise IngestError(f"{database} does not exist: run `make demo` (or dbt build) first.")
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {} if allow_files else {"enable_external_access": False, "lock_configuration": True}
+    )
     try:
-        return duckdb.connect(str(database), read_only=True)
+        return duckdb.connect(str(database), read_only=True, config=config)
     except duckdb.Error as error:
         raise IngestError(f"{database} cannot be opened: {str(error).splitlines()[0]}") from error
 

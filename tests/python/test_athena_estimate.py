@@ -193,7 +193,7 @@ def test_the_export_refuses_a_folder_it_did_not_make_and_leaves_it_alone(tmp_pat
     keepsake = users_folder / "staging.stg_events" / "notes.txt"
     keepsake.parent.mkdir(parents=True)
     keepsake.write_text("mine")
-    with pytest.raises(EstimateError, match="not made by athena_estimate"):
+    with pytest.raises(EstimateError, match="not made by python -m athena_estimate"):
         measure_warehouse(database, _raw_dir(tmp_path), manifest, users_folder, threads=1)
     assert keepsake.read_text() == "mine"
     # a folder it made itself is reused

@@ -109,7 +109,7 @@ def test_it_refuses_a_folder_it_did_not_create_and_leaves_it_untouched(tmp_path:
     result = run_bench("--events", 1000, "--work-dir", work, "--report", report, "--no-spark")
 
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and "was not created by the bench" in result.stderr
+    assert result.stderr.count("\n") == 1 and "was not made by python -m bench" in result.stderr
     assert "Traceback" not in result.stderr
     assert precious.read_text() == "keep me"
     assert sorted(work.iterdir()) == [precious]
