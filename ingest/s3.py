@@ -1,42 +1,20 @@
-"""Landing in S3: the local landing's checks and layout, uploaded with boto3's managed transfer.
+"""Landing in S3: `python -m ingest land --source PATH --dest s3://bucket/prefix`.
 
-`python -m ingest land --source PATH --dest s3://bucket/prefix` refuses exactly the files the
-local landing refuses (it calls `ingest.land.plan`, so every file is checked before anything
-is uploaded) and puts each file at `<prefix>/events/year=YYYY/month=MM/<file name>`, with
-`.gz` added when `--gzip` compresses a plain .csv on the way (a .csv.gz is uploaded as it is).
-
-Idempotence: every object carries three metadata entries,
-
-- `x-amz-meta-sha256`: sha256 of the bytes stored in S3 (after gzip when --gzip compressed),
-- `x-amz-meta-source-sha256`: sha256 of the local source file as it was read,
-- `x-amz-meta-source-bytes`: the source file's size,
-
-and a re-run skips a file whose source sha256 is already stored at its key, or at another key
-of the same partition (so landing a file again with and without --gzip does not double it).
-The source is hashed before anything is compressed, so a skipped file costs one read.
-
-Partial uploads: large files go up in multipart uploads (boto3 TransferConfig). A failed or
-interrupted upload is aborted by boto3's transfer manager, so no partial object is ever
-visible; a run that was killed outright leaves an unfinished multipart upload behind, and the
-next run aborts those of its own keys (and any older than a day under the events prefix)
-before it starts, then uploads the file whole.
-
-Memory stays flat: files are hashed, gzipped and uploaded in chunks (parts are read from disk
-by the transfer threads), so a 9 GB file needs no more memory than a 5 MB one. --gzip writes
-the compressed copy to a temporary file (TMPDIR) first, because its checksum must be known
-before the upload starts.
+The local landing's checks and layout (ingest.land.plan: every file is checked before anything
+is uploaded), then each file goes up with boto3's managed transfer (multipart above --part-size)
+to `<prefix>/events/year=YYYY/month=MM/<file>`, plus `.gz` when --gzip compresses it on the way.
+Each object carries the sha256 of its bytes and of its source in its metadata, so landing the
+same content again uploads nothing. Readers never see a partial object: S3 shows one only when
+its upload completes, and a failed or interrupted upload is aborted. Unfinished uploads of other
+runs: ingest.s3_uploads. Files are read in chunks, so memory stays flat whatever their size.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import hashlib
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -45,20 +23,19 @@ from ingest.awsconfig import Aws, AwsOptions, S3Location, aws_errors, error_code
 from ingest.errors import IngestError
 from ingest.land import PlannedFile, plan
 from ingest.rawfiles import RAW_SUFFIXES
+from ingest.s3_progress import MIB, Progress, ProgressSubscriber
+from ingest.s3_uploads import abort_stale_uploads, lost_upload_message, watch_for_lost_upload
 
 META_SHA256 = "sha256"
 META_SOURCE_SHA256 = "source-sha256"
 META_SOURCE_BYTES = "source-bytes"
 
-MIB = 1024 * 1024
 # S3 refuses parts under 5 MiB (except the last) and more than 10,000 parts per object.
 MIN_PART_SIZE_MIB = 5
 DEFAULT_PART_SIZE_MIB = 16
 DEFAULT_CONCURRENCY = 8
 # zlib's default level: Kaggle-format CSVs shrink to about a fifth, at some 25 MB/s per core.
 GZIP_LEVEL = 6
-# An unfinished multipart upload older than this is debris of a killed run, whoever started it.
-STALE_UPLOAD_AGE = dt.timedelta(hours=24)
 _CHUNK = MIB
 _NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
 
@@ -85,95 +62,6 @@ class S3Landed:
     url: str
     outcome: str  # landed, replaced, unchanged, skipped-empty
     bytes_uploaded: int
-
-
-# ---------------------------------------------------------------- progress
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    if seconds >= 60:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds}s"
-
-
-class Progress:
-    """Bytes done, rate and time left for one step at a time (hashing, compressing, uploading).
-
-    On a terminal: one line redrawn in place. Otherwise: a plain log line at every tenth of a
-    file of at least LOG_MIN_BYTES, so a log shows a long upload is alive without flooding.
-    Thread-safe: the transfer threads report bytes as they send them.
-    """
-
-    LOG_MIN_BYTES = 32 * MIB
-    REDRAW_SECONDS = 0.2
-
-    def __init__(
-        self, out: TextIO, interactive: bool | None = None, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._out = out
-        self._interactive = out.isatty() if interactive is None else interactive
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._label = ""
-        self._total = 0
-        self._done = 0
-        self._started = 0.0
-        self._last_draw = 0.0
-        self._next_tenth = 1
-
-    def begin(self, label: str, total: int) -> None:
-        with self._lock:
-            self._label, self._total, self._done = label, total, 0
-            self._started = self._last_draw = self._clock()
-            self._next_tenth = 1
-
-    def advance(self, amount: int) -> None:
-        # A retried part reports negative progress as botocore rewinds its body.
-        with self._lock:
-            self._done = min(max(self._done + amount, 0), self._total)
-            now = self._clock()
-            if self._interactive:
-                if now - self._last_draw >= self.REDRAW_SECONDS or self._done == self._total:
-                    self._last_draw = now
-                    self._out.write(f"\r\x1b[K{self._line(now)}")
-                    self._out.flush()
-            elif self._total >= self.LOG_MIN_BYTES and self._done * 10 >= self._next_tenth * self._total:
-                self._next_tenth = self._done * 10 // self._total + 1
-                print(self._line(now), file=self._out, flush=True)
-
-    def end(self) -> None:
-        if self._interactive:
-            self._out.write("\r\x1b[K")
-            self._out.flush()
-
-    def _line(self, now: float) -> str:
-        elapsed = max(now - self._started, 1e-9)
-        rate = self._done / elapsed
-        left = (self._total - self._done) / rate if rate > 0 else 0.0
-        percent = 100 * self._done / self._total if self._total else 100.0
-        return (
-            f"  {self._label}: {self._done / 1e6:,.1f} / {self._total / 1e6:,.1f} MB ({percent:.0f}%), "
-            f"{rate / 1e6:,.1f} MB/s, {_duration(left)} left"
-        )
-
-
-class _ProgressSubscriber:
-    """s3transfer subscriber feeding the bytes sent to a Progress."""
-
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-
-    def on_queued(self, future: Any, **kwargs: Any) -> None:
-        pass
-
-    def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
-        self._progress.advance(bytes_transferred)
-
-    def on_done(self, future: Any, **kwargs: Any) -> None:
-        pass
 
 
 # ---------------------------------------------------------------- local side
@@ -310,52 +198,6 @@ def decide(s3: Any, bucket: str, item: S3Item, source_sha256: str) -> tuple[str,
     return ("unchanged", twin) if twin is not None else ("landed", item.key)
 
 
-def abort_stale_uploads(s3: Any, location: S3Location, keys: set[str], out: TextIO) -> int:
-    """Abort unfinished multipart uploads of this run's keys, and any older than STALE_UPLOAD_AGE.
-
-    They are what a killed run leaves: invisible, but billed as storage until aborted.
-    """
-    from botocore.exceptions import ClientError
-
-    with aws_errors(f"listing unfinished uploads under {location.url(location.events_prefix)}"):
-        try:
-            pages = s3.get_paginator("list_multipart_uploads").paginate(
-                Bucket=location.bucket, Prefix=location.events_prefix
-            )
-            uploads = [upload for page in pages for upload in page.get("Uploads", [])]
-        except ClientError as error:
-            # The landing itself does not need s3:ListBucketMultipartUploads: carry on without the cleanup.
-            if error_code(error) not in {"AccessDenied", "403"}:
-                raise
-            print("warning: not allowed to list unfinished uploads, so none were cleaned up", file=out)
-            return 0
-    aborted = 0
-    now = dt.datetime.now(dt.UTC)
-    for upload in uploads:
-        initiated = upload["Initiated"]
-        if upload["Key"] not in keys and now - initiated < STALE_UPLOAD_AGE:
-            continue
-        _abort(s3, location.bucket, upload["Key"], upload["UploadId"])
-        aborted += 1
-        print(
-            f"aborted an unfinished upload of {location.url(upload['Key'])} "
-            f"(started {initiated.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC)",
-            file=out,
-        )
-    return aborted
-
-
-def _abort(s3: Any, bucket: str, key: str, upload_id: str) -> None:
-    from botocore.exceptions import ClientError
-
-    with aws_errors(f"aborting the unfinished upload of s3://{bucket}/{key}"):
-        try:
-            s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-        except ClientError as error:
-            if error_code(error) != "NoSuchUpload":  # finished or aborted meanwhile: nothing left to do
-                raise
-
-
 def _content_type(key: str) -> str:
     return "application/gzip" if key.endswith(".gz") else "text/csv"
 
@@ -365,32 +207,46 @@ def _upload(
 ) -> int:
     """One managed upload (multipart above the threshold), then a check of what S3 holds."""
     size = path.stat().st_size
+    url = f"s3://{bucket}/{key}"
     progress.begin(f"upload {Path(key).name}", size)
-    with aws_errors(f"uploading {path.name} to s3://{bucket}/{key}"):
-        future = manager.upload(
-            str(path),
-            bucket,
-            key,
-            extra_args={"Metadata": metadata, "ContentType": _content_type(key)},
-            subscribers=[_ProgressSubscriber(progress)],
-        )
-        future.result()
+    with watch_for_lost_upload(s3) as lost:
+        try:
+            with aws_errors(f"uploading {path.name} to {url}"):
+                future = manager.upload(
+                    str(path),
+                    bucket,
+                    key,
+                    extra_args={"Metadata": metadata, "ContentType": _content_type(key)},
+                    subscribers=[ProgressSubscriber(progress)],
+                )
+                future.result()
+        except IngestError as error:
+            # Aborted by someone else: fine if a concurrent landing already completed the same bytes.
+            if not lost.is_set():
+                raise
+            if not _holds(head(s3, bucket, key), size, metadata):
+                raise IngestError(lost_upload_message(url)) from error
     progress.end()
-    stored = head(s3, bucket, key)
-    if (
-        stored is None
-        or stored.get("ContentLength") != size
-        or stored.get("Metadata", {}).get(META_SHA256) != metadata[META_SHA256]
-    ):
-        raise IngestError(f"s3://{bucket}/{key} does not hold what was uploaded; run the command again.")
+    if not _holds(head(s3, bucket, key), size, metadata):
+        raise IngestError(f"{url} does not hold what was uploaded; run the command again.")
     return size
+
+
+def _holds(stored: dict[str, Any] | None, size: int, metadata: dict[str, str]) -> bool:
+    return (
+        stored is not None
+        and stored.get("ContentLength") == size
+        and stored.get("Metadata", {}).get(META_SHA256) == metadata[META_SHA256]
+    )
 
 
 def land_item(manager: Any, s3: Any, location: S3Location, item: S3Item, progress: Progress) -> S3Landed:
     source = item.planned.source
     if not item.planned.has_data:
         return S3Landed(source, location.url(item.key), "skipped-empty", 0)
-    source_sha256 = _sha256(source, progress)
+    # the landing's whole-file check already hashed the file; only an unchecked one is read again
+    scan = item.planned.scan
+    source_sha256 = scan.sha256 if scan is not None else _sha256(source, progress)
     outcome, key = decide(s3, location.bucket, item, source_sha256)
     if outcome == "unchanged":
         return S3Landed(source, location.url(key), outcome, 0)
@@ -429,7 +285,7 @@ def land_s3(
     aws = Aws(aws_options, max_pool_connections=options.concurrency + 2)
     s3 = aws.client("s3")
     check_bucket(s3, location)
-    abort_stale_uploads(s3, location, {item.key for item in items}, out)
+    abort_stale_uploads(s3, location, {item.key for item in items if item.planned.has_data}, out)
     progress = Progress(out)
     landed: list[S3Landed] = []
     try:
@@ -442,7 +298,7 @@ def land_s3(
     except KeyboardInterrupt:
         progress.end()
         print(
-            "interrupted: any unfinished upload was aborted, nothing partial is visible in S3; "
+            "interrupted: this run's unfinished upload was aborted, nothing partial is visible in S3; "
             "run the same command again to finish.",
             file=out,
             flush=True,

@@ -5,6 +5,10 @@
 - Fault injection in front of moto (a WSGI layer): chosen requests get a real HTTP error
   (503 SlowDown, 500, 403 ...) or a delay, so botocore's real retry code is what is tested.
   Every request is recorded, so a test can count uploads.
+- What moto's S3 does unlike S3 with unfinished multipart uploads is made like S3 here: each
+  upload is listed with the time it was initiated (moto says 2010-11-10 for all; tests move it
+  back with `StandIn.age_upload`), and a part or completion of an aborted upload is answered
+  404 NoSuchUpload (moto fails with a KeyError, which is a 500, retried).
 - What moto's Glue lacks for the crawler flow (classifiers, UpdateCrawler, GetCrawlerMetrics,
   the crawl statuses SUCCEEDED/FAILED/CANCELLED with an ErrorMessage) is added here, and
   `CrawlerScript` plays the crawler: moto's stays RUNNING forever and makes no table.
@@ -164,6 +168,115 @@ def _error_response(seen: Seen, rule: _Rule, start_response: Callable[..., Any])
         body = b""
     start_response(f"{rule.status} Injected", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
+
+
+def seen_of(environ: dict[str, Any]) -> Seen:
+    """A request as `Faults` records it."""
+    return Seen(
+        method=environ["REQUEST_METHOD"],
+        path=environ.get("PATH_INFO", ""),
+        query=parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True),
+        target=environ.get("HTTP_X_AMZ_TARGET", ""),
+    )
+
+
+class Hold:
+    """WSGI layer between `Faults` and moto: a matching request waits until `release()` (or 60 s)."""
+
+    def __init__(self, app: Any, matches: Callable[[Seen], bool]) -> None:
+        self.app = app
+        self._matches = matches
+        self._released = threading.Event()
+        self.holding = threading.Event()  # set once a request is held
+
+    def release(self) -> None:
+        self._released.set()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if not self._released.is_set() and self._matches(seen_of(environ)):
+            self.holding.set()
+            self._released.wait(60)
+        return self.app(environ, start_response)
+
+
+# ---------------------------------------------------------------- S3 additions to moto
+
+
+def _install_s3_additions() -> None:
+    """Unfinished multipart uploads as S3 has them: real initiation times, NoSuchUpload once aborted."""
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import NoSuchUpload
+    from moto.s3.models import FakeMultipart, S3Backend
+    from moto.s3.responses import S3Response
+
+    if getattr(S3Response, "_ingest_additions", False):
+        return
+    original_init = FakeMultipart.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.ingest_initiated = dt.datetime.now(dt.UTC)
+
+    def list_multipart_uploads(self: Any) -> Any:
+        # moto 5.2's own, with each upload's time instead of 2010-11-10T20:48:33.000Z.
+        uploads = list(self.backend.list_multipart_uploads(self.bucket_name).values())
+        prefix = self.querystring.get("prefix", [""])[0]
+        listed = [
+            {
+                "Key": upload.key_name,
+                "UploadId": upload.id,
+                "Initiator": {"ID": f"arn:aws:iam::{self.current_account}:user/lander", "DisplayName": "lander"},
+                "Owner": {"ID": "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"},
+                "StorageClass": "STANDARD",
+                "Initiated": upload.ingest_initiated.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            }
+            for upload in uploads
+            if upload.key_name.startswith(prefix)
+        ]
+        self.data["Action"] = "ListMultipartUploads"
+        result = {"Bucket": self.bucket_name, "MaxUploads": 1000, "IsTruncated": False, "Uploads": listed}
+        return self.serialized(ActionResult(result))
+
+    def known(backend: Any, bucket_name: str, multipart_id: str) -> None:
+        if _S3_LIKE["no_such_upload"] and multipart_id not in backend.get_bucket(bucket_name).multiparts:
+            raise NoSuchUpload(upload_id=multipart_id)
+
+    original_upload_part = S3Backend.upload_part
+    original_complete = S3Backend.complete_multipart_upload
+
+    def upload_part(self: Any, bucket_name: str, multipart_id: str, *args: Any, **kwargs: Any) -> Any:
+        known(self, bucket_name, multipart_id)
+        return original_upload_part(self, bucket_name, multipart_id, *args, **kwargs)
+
+    def complete_multipart_upload(self: Any, bucket_name: str, multipart_id: str, *args: Any, **kwargs: Any) -> Any:
+        known(self, bucket_name, multipart_id)
+        return original_complete(self, bucket_name, multipart_id, *args, **kwargs)
+
+    FakeMultipart.__init__ = init  # type: ignore[method-assign]
+    S3Response.list_multipart_uploads = list_multipart_uploads  # type: ignore[method-assign]
+    S3Backend.upload_part = upload_part  # type: ignore[method-assign]
+    S3Backend.complete_multipart_upload = complete_multipart_upload  # type: ignore[method-assign]
+    S3Response._ingest_additions = True  # type: ignore[attr-defined]
+
+
+_S3_LIKE = {"no_such_upload": True}
+
+
+@contextmanager
+def moto_500_for_aborted_uploads() -> Iterator[None]:
+    """Inside the block, a part or completion of an aborted upload gets moto's own answer: 500, retried."""
+    _S3_LIKE["no_such_upload"] = False
+    try:
+        yield
+    finally:
+        _S3_LIKE["no_such_upload"] = True
+
+
+def s3_multiparts(bucket: str) -> dict[str, Any]:
+    """moto's unfinished uploads of a bucket, by upload id (each with `.key_name` and `.parts`)."""
+    from moto.s3.models import s3_backends
+
+    return dict(s3_backends[ACCOUNT]["aws"].get_bucket(bucket).multiparts)
 
 
 # ---------------------------------------------------------------- Glue additions to moto
@@ -350,6 +463,7 @@ class StandIn:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
         _install_glue_additions()
+        _install_s3_additions()
 
         class Quiet(MotoRequestHandler):
             def log_request(self, *args: Any, **kwargs: Any) -> None:
@@ -404,6 +518,39 @@ class StandIn:
 
     def unfinished_uploads(self, bucket: str) -> list[str]:
         return [u["Key"] for u in self.client("s3").list_multipart_uploads(Bucket=bucket).get("Uploads", [])]
+
+    @contextmanager
+    def hold(self, matches: Callable[[Seen], bool]) -> Iterator[Hold]:
+        """Hold matching requests (after the fault rules, before moto) until released or the block ends."""
+        hold = Hold(self.faults._app, matches)
+        self.faults._app = hold
+        try:
+            yield hold
+        finally:
+            hold.release()
+            self.faults._app = hold.app
+
+    def upload_ids(self, bucket: str) -> list[str]:
+        return sorted(s3_multiparts(bucket))
+
+    def age_upload(self, bucket: str, upload_id: str, hours: float) -> None:
+        """Make an unfinished upload look as if it had been initiated `hours` earlier."""
+        uploads = s3_multiparts(bucket)
+        assert upload_id in uploads, f"the upload {upload_id} is no longer unfinished in {bucket}"
+        uploads[upload_id].ingest_initiated -= dt.timedelta(hours=hours)
+
+    def wait_for_part(
+        self, bucket: str, process: subprocess.Popen[str], besides: tuple[str, ...] = (), timeout: float = 30
+    ) -> str:
+        """The id of an unfinished upload (not one of `besides`) once moto holds a part of it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for upload_id, upload in s3_multiparts(bucket).items():
+                if upload_id not in besides and upload.parts:
+                    return upload_id
+            assert process.poll() is None, ("the landing ended before its upload started", process.communicate())
+            assert time.monotonic() < deadline, "the upload did not start"
+            time.sleep(0.02)
 
 
 _STAND_IN: list[StandIn] = []

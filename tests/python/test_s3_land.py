@@ -6,14 +6,12 @@ import gzip
 import hashlib
 import io
 import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from aws_fixtures import StandIn, assert_one_line_error, run, stand_in, start
+from aws_fixtures import StandIn, assert_one_line_error, run, stand_in
 from conftest import HEADER, REAL_SAMPLE, run_ingest, write_csv
 from ingest.s3 import MIB, Progress
 
@@ -226,23 +224,36 @@ def test_a_dry_run_shows_the_plan_and_uploads_nothing(aws: StandIn, tmp_path: Pa
     assert after.stdout.count("unchanged") == 2 and "would" not in after.stdout
 
 
-def test_unfinished_uploads_of_earlier_runs_are_aborted_first(aws: StandIn, tmp_path: Path) -> None:
+def test_only_unfinished_uploads_older_than_a_day_are_aborted(aws: StandIn, tmp_path: Path) -> None:
     source = write_csv(tmp_path / "2019-Oct.csv", [ROW_OCT])
     bucket = aws.bucket("land-stale")
     s3 = aws.client("s3")
-    ours = s3.create_multipart_upload(Bucket=bucket, Key=OCT_KEY)["UploadId"]
-    s3.upload_part(Bucket=bucket, Key=OCT_KEY, UploadId=ours, PartNumber=1, Body=b"x" * (5 * MIB))
-    # moto dates every upload in 2010, so this one counts as older than a day.
-    s3.create_multipart_upload(Bucket=bucket, Key="events/year=2019/month=09/old.csv")
-    s3.create_multipart_upload(Bucket=bucket, Key="elsewhere/not-ours.csv")
+
+    def unfinished(key: str, hours_old: float) -> str:
+        upload_id: str = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+        aws.age_upload(bucket, upload_id, hours_old)
+        return upload_id
+
+    old_ours = unfinished(OCT_KEY, 25)
+    s3.upload_part(Bucket=bucket, Key=OCT_KEY, UploadId=old_ours, PartNumber=1, Body=b"x" * (5 * MIB))
+    unfinished("events/year=2019/month=09/old.csv", 48)
+    young_ours = unfinished(OCT_KEY, 23)  # maybe another landing's, still running
+    young_other = unfinished("events/year=2019/month=09/young.csv", 0)
+    not_under_events = unfinished("elsewhere/not-ours.csv", 48)
 
     result = land(aws, tmp_path, source, f"s3://{bucket}")
 
     assert result.returncode == 0, result.stderr
-    assert f"aborted an unfinished upload of s3://{bucket}/{OCT_KEY}" in result.stdout
+    assert f"aborted an unfinished upload of s3://{bucket}/{OCT_KEY} (started " in result.stdout
     assert f"aborted an unfinished upload of s3://{bucket}/events/year=2019/month=09/old.csv" in result.stdout
-    assert aws.unfinished_uploads(bucket) == ["elsewhere/not-ours.csv"]
+    left_alone = [line for line in result.stdout.splitlines() if line.startswith("left alone")]
+    assert len(left_alone) == 1, result.stdout
+    assert f"an unfinished upload of s3://{bucket}/{OCT_KEY}, started " in left_alone[0]
+    assert "UTC by arn:aws:iam::123456789012:user/lander: another landing may be running" in left_alone[0]
+    assert "a killed run left it (a landing aborts it once it is 24 hours old)" in left_alone[0]
+    assert aws.upload_ids(bucket) == sorted([young_ours, young_other, not_under_events])
     assert aws.keys(bucket) == [OCT_KEY]
+    assert stored(aws, bucket, OCT_KEY)[0] == source.read_bytes()
 
 
 def test_without_permission_to_list_unfinished_uploads_the_landing_goes_on(aws: StandIn, tmp_path: Path) -> None:
@@ -289,57 +300,6 @@ def test_an_upload_that_keeps_failing_is_aborted_and_a_rerun_completes_it(
     assert aborted == 1 and left_after_failure == ([], [])
     assert rerun.returncode == 0 and "1 landed" in rerun.stdout
     assert sha256(stored(aws, bucket, "events/year=2019/month=10/big.csv")[0]) == sha256(big_file.read_bytes())
-
-
-def _start_slow_upload(aws: StandIn, tmp_path: Path, big_file: Path, bucket: str) -> subprocess.Popen[str]:
-    """A landing of big.csv, one slow part at a time, returned once its first part is in S3."""
-    aws.faults.slow(lambda r: r.operation == "UploadPart", 0.25)
-    process = start(
-        "land", "--source", big_file, "--dest", f"s3://{bucket}", "--part-size", "5", "--concurrency", "1",
-        env=aws.env(tmp_path),
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while aws.faults.count("UploadPart", answered=True) < 1:
-        assert process.poll() is None and time.monotonic() < deadline, "the upload did not start"
-        time.sleep(0.02)
-    return process
-
-
-def test_an_interrupted_upload_leaves_nothing_partial(aws: StandIn, tmp_path: Path, big_file: Path) -> None:
-    bucket = aws.bucket("land-interrupted")
-    process = _start_slow_upload(aws, tmp_path, big_file, bucket)
-
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=30)
-    left = (aws.keys(bucket), aws.unfinished_uploads(bucket))
-    aws.faults.reset()
-    rerun = land(aws, tmp_path, big_file, f"s3://{bucket}")
-
-    assert process.returncode == 130 and stderr.strip() == "error: interrupted.", stderr
-    assert "any unfinished upload was aborted, nothing partial is visible" in stdout
-    assert left == ([], [])
-    assert rerun.returncode == 0 and "1 landed" in rerun.stdout
-    assert aws.keys(bucket) == ["events/year=2019/month=10/big.csv"]
-
-
-def test_a_killed_upload_is_cleaned_up_and_completed_by_the_next_run(
-    aws: StandIn, tmp_path: Path, big_file: Path
-) -> None:
-    bucket = aws.bucket("land-killed")
-    key = "events/year=2019/month=10/big.csv"
-    process = _start_slow_upload(aws, tmp_path, big_file, bucket)
-
-    process.kill()
-    process.communicate(timeout=30)
-    left = (aws.keys(bucket), aws.unfinished_uploads(bucket))
-    aws.faults.reset()
-    rerun = land(aws, tmp_path, big_file, f"s3://{bucket}")
-
-    assert left == ([], [key])  # invisible, but there until someone aborts it
-    assert rerun.returncode == 0, rerun.stderr
-    assert f"aborted an unfinished upload of s3://{bucket}/{key}" in rerun.stdout and "1 landed" in rerun.stdout
-    assert aws.keys(bucket) == [key] and aws.unfinished_uploads(bucket) == []
-    assert sha256(stored(aws, bucket, key)[0]) == sha256(big_file.read_bytes())
 
 
 class _Terminal(io.StringIO):
