@@ -17,6 +17,8 @@ from conftest import HEADER, REAL_SAMPLE, Warehouse, dbt_build, run_ingest, writ
 P1 = "2019-10-03 12:00:00 UTC,purchase,1004237,2053013555631882655,electronics.smartphone,apple,1081.98,535871217,aaaaaaaa-0000-4000-8000-000000000001"  # noqa: E501
 P2 = "2019-10-03 12:05:00 UTC,purchase,1005011,2053013555631882655,electronics.smartphone,samsung,900.64,535871217,aaaaaaaa-0000-4000-8000-000000000001"  # noqa: E501
 P3 = "2019-11-04 08:00:00 UTC,purchase,3900821,2053013552326770905,appliances.environment.water_heater,aqua,33.20,554748717,"  # noqa: E501
+# a brand of 100,000 characters: a long line, well under the landing's 1 MiB limit, is read whole
+LONG_BRAND = 100_000
 V1 = "2019-10-03 11:59:00 UTC,view,1004237,2053013555631882655,electronics.smartphone,apple,1081.98,535871217,aaaaaaaa-0000-4000-8000-000000000001"  # noqa: E501
 
 # file name -> (lines, expected rejection reasons of that file)
@@ -51,6 +53,26 @@ def malformed_build(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     write_csv(incoming / "crlf.csv", crlf_lines, newline="\r\n")
     write_csv(incoming / "truncated.csv", [P3, P3[:40]], final_newline=False)
     (incoming / "zipped.csv.gz").write_bytes(gzip.compress(f"{HEADER}\n{P3.replace('08:00', '09:00')}\n".encode()))
+    # awkward but readable files: each line made unique by its session
+    awkward = {
+        name: [line.replace("000000000001", f"0000000000{tag}") for line in (V1, P1, P2)]
+        for name, tag in (
+            ("bom.csv", "b1"),
+            ("cr-only.csv", "c1"),
+            ("two-members.csv.gz", "d1"),
+            ("long-brand.csv", "e1"),
+        )
+    }
+    (incoming / "bom.csv").write_bytes(("\ufeff" + HEADER + "\n" + "\n".join(awkward["bom.csv"]) + "\n").encode())
+    write_csv(incoming / "cr-only.csv", awkward["cr-only.csv"], newline="\r")
+    first, *rest = awkward["two-members.csv.gz"]
+    (incoming / "two-members.csv.gz").write_bytes(
+        gzip.compress(f"{HEADER}\n{first}\n".encode()) + gzip.compress(("\n".join(rest) + "\n").encode())
+    )
+    write_csv(
+        incoming / "long-brand.csv",
+        [line.replace(",apple,", "," + "a" * LONG_BRAND + ",") for line in awkward["long-brand.csv"]],
+    )
     if REAL_SAMPLE.exists():
         (incoming / REAL_SAMPLE.name).write_bytes(REAL_SAMPLE.read_bytes())
     raw = work / "raw"
@@ -83,7 +105,9 @@ def test_every_bad_line_is_quarantined_with_its_reason(malformed_build: Warehous
 
 
 @pytest.mark.dbt
-def test_crlf_gzip_and_truncated_files_contribute_their_good_rows(malformed_build: Warehouse) -> None:
+def test_crlf_gzip_truncated_bom_cr_only_two_member_and_long_line_files_contribute_every_row(
+    malformed_build: Warehouse,
+) -> None:
     with duckdb.connect(str(malformed_build.database), read_only=True) as connection:
         per_file = dict(
             connection.sql(
@@ -97,6 +121,8 @@ def test_crlf_gzip_and_truncated_files_contribute_their_good_rows(malformed_buil
     assert per_file["crlf.csv"] == 3
     assert per_file["truncated.csv"] == 1
     assert per_file["zipped.csv.gz"] == 1
+    for name in ("bom.csv", "cr-only.csv", "two-members.csv.gz", "long-brand.csv"):
+        assert per_file[name] == 3, name
     assert sessions == (0,), "no carriage return may survive into a field"
 
 
