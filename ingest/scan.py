@@ -128,6 +128,8 @@ class _LineChecker:
             )
 
     def _decode(self, chunk: bytes) -> None:
+        if chunk.isascii() and not self.decoder.getstate()[0]:
+            return  # ASCII is UTF-8; the real files are ASCII, and this test is ten times faster than decoding
         try:
             self.decoder.decode(chunk)
         except UnicodeDecodeError as error:
@@ -139,8 +141,12 @@ class _LineChecker:
             ) from error
 
     def _count_breaks(self, chunk: bytes) -> None:
-        crlf = chunk.count(b"\r\n") + (1 if self.ends_with_cr and chunk.startswith(b"\n") else 0)
-        self.line_breaks += chunk.count(b"\n") + chunk.count(b"\r") - crlf
+        newlines = chunk.count(b"\n")
+        if self.ends_with_cr and chunk.startswith(b"\n"):
+            newlines -= 1  # the second half of a CRLF split between two chunks
+        if b"\r" in chunk:
+            newlines += chunk.count(b"\r") - chunk.count(b"\r\n")
+        self.line_breaks += newlines
         first = _first_break(chunk)
         if first < 0:
             self.open_line_bytes += len(chunk)
