@@ -20,10 +20,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from ingest import KAGGLE_HEADER
+from ingest.csvline import split_fields
 from ingest.rawfiles import open_text
 
 EVENT_TYPES = frozenset({"view", "cart", "purchase", "remove_from_cart"})
 FIELD_COUNT = 9
+HEADER_LINE = ",".join(KAGGLE_HEADER)
 
 _EVENT_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC")
 _DIGITS = re.compile(r"[0-9]+")
@@ -164,7 +167,11 @@ def rejection_reason(line: str) -> str | None:
     """The first check a raw line fails, in the order of seeds/rejection_reasons.csv."""
     if line == "":
         return "empty_line"
-    fields = line.split(",")
+    if line == HEADER_LINE:  # a second file's header, when files were concatenated
+        return "repeated_header"
+    fields = split_fields(line)
+    if fields is None:
+        return "unbalanced_quote"
     if len(fields) != FIELD_COUNT:
         return "wrong_field_count"
     event_time, event_type, product_id, category_id, _code, _brand, price, user_id, _session = fields
@@ -196,7 +203,10 @@ def _parse_time(text: str) -> dt.datetime | None:
 
 def parse_event(line: str, line_key: str) -> Event:
     """An accepted line as an Event (call only when rejection_reason(line) is None)."""
-    time_text, event_type, product_id, category_id, code, brand, price, user_id, session = line.split(",")
+    fields = split_fields(line)
+    if fields is None or len(fields) != FIELD_COUNT:
+        raise ValueError(f"not an accepted line: {line!r}")
+    time_text, event_type, product_id, category_id, code, brand, price, user_id, session = fields
     return Event(
         event_time=dt.datetime.fromisoformat(time_text[:19]),
         event_type=event_type,

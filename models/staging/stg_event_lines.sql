@@ -15,8 +15,35 @@
 -- are removed in stg_events by a compact key, where grouping 110 M lines by
 -- their text would spill the whole text to disk. The raw text is kept only for
 -- rejected lines, which the quarantine shows.
+--
+-- Fields are read as a CSV reader reads them (RFC 4180): a field in double
+-- quotes is one field whatever commas it holds, and is shown without its quotes
+-- (a quote inside written twice, ""). The real files have no quote at all, so a
+-- line without one is split on every comma, with no regular expression; only
+-- lines with a quote go through the patterns below.
 
 {%- set unread_files = unread_raw_files_predicate() %}
+
+{#-
+    A CSV field: quoted ("...", a quote inside written "") or free of quotes and
+    commas. The patterns use only what RE2 (DuckDB) and joni (Trino) read alike:
+    classes, alternation, non-capturing groups, ^ and $ (the reader splits lines
+    on line feeds, so joni's $, which also matches before a final line feed, is
+    RE2's end of text).
+    They cannot backtrack badly on joni: a field starts with a quote or it does
+    not, inside quotes a character is a quote or not, and a quote is doubled or
+    closes the field (then a comma or the end must follow), so every way but one
+    fails at the next character and a failing match costs time linear in the line.
+-#}
+{%- set quoted_field = '"(?:[^"]|"")*"' %}
+{%- set csv_field = quoted_field ~ '|[^,"]*' %}
+{%- set well_quoted_line = '^(?:' ~ csv_field ~ ')(?:,(?:' ~ csv_field ~ '))*$' %}
+{%- set nine_fields = '^(' ~ ([csv_field] * 9) | join('),(') ~ ')$' %}
+{%- set kaggle_header = 'event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session' %}
+{%- set fields = [
+    'event_time_text', 'event_type', 'product_id_text', 'category_id_text', 'category_code_text',
+    'brand_text', 'price_text', 'user_id_text', 'user_session_text'
+] %}
 
 with
 
@@ -44,6 +71,54 @@ renamed as (
 
 ),
 
+quote_flagged as (
+
+    select
+
+        *,
+
+        ---------- which path splits the line: split_part, or the quote-aware patterns
+        strpos(raw_line, '"') > 0 as has_quotes
+
+    from renamed
+
+),
+
+quotes_checked as (
+
+    select
+
+        *,
+
+        ---------- every field quoted ("..." with inner quotes doubled) or free of quotes
+        case
+            when has_quotes then {{ matches_pattern('raw_line', well_quoted_line) }}
+            else true
+        end as is_well_quoted,
+
+        ---------- a comma inside quotes separates nothing: the line without its quoted sections
+        case
+            when has_quotes then {{ regexp_replace_all('raw_line', quoted_field, '') }}
+            else raw_line
+        end as line_outside_quotes
+
+    from quote_flagged
+
+),
+
+counted as (
+
+    select
+
+        *,
+
+        ---------- counted on the whole line: a split would hide extra fields
+        length(line_outside_quotes) - length(replace(line_outside_quotes, ',', '')) + 1 as field_count
+
+    from quotes_checked
+
+),
+
 split as (
 
     select
@@ -51,22 +126,46 @@ split as (
         source_file,
         source_period,
         raw_line,
+        has_quotes,
+        is_well_quoted,
+        field_count,
 
-        ---------- counted on the whole line: a split would hide extra fields
-        length(raw_line) - length(replace(raw_line, ',', '')) + 1 as field_count,
+        ---------- the nine fields as written (quotes included). A line with quotes is
+        -- split by the pattern only when it is nine well quoted fields: any other is
+        -- rejected before its fields are read, and regexp_extract would give '' on
+        -- DuckDB but NULL on Trino where the pattern does not match.
+    {% for field in fields %}
+        case
+            when not has_quotes then split_part(raw_line, ',', {{ loop.index }})
+            when is_well_quoted and field_count = 9
+                then regexp_extract(raw_line, '{{ nine_fields }}', {{ loop.index }})
+        end as {{ field }}_as_written{{ ',' if not loop.last }}
+    {% endfor %}
 
-        ---------- the nine fields as text
-        split_part(raw_line, ',', 1) as event_time_text,
-        split_part(raw_line, ',', 2) as event_type,
-        split_part(raw_line, ',', 3) as product_id_text,
-        split_part(raw_line, ',', 4) as category_id_text,
-        split_part(raw_line, ',', 5) as category_code_text,
-        split_part(raw_line, ',', 6) as brand_text,
-        split_part(raw_line, ',', 7) as price_text,
-        split_part(raw_line, ',', 8) as user_id_text,
-        split_part(raw_line, ',', 9) as user_session_text
+    from counted
 
-    from renamed
+),
+
+unquoted as (
+
+    select
+
+        source_file,
+        source_period,
+        raw_line,
+        is_well_quoted,
+        field_count,
+
+        ---------- the nine fields as a CSV reader gives them: quotes taken off, "" read as "
+    {% for field in fields %}
+        case
+            when has_quotes and substr({{ field }}_as_written, 1, 1) = '"'
+                then replace(substr({{ field }}_as_written, 2, length({{ field }}_as_written) - 2), '""', '"')
+            else {{ field }}_as_written
+        end as {{ field }}{{ ',' if not loop.last }}
+    {% endfor %}
+
+    from split
 
 ),
 
@@ -95,7 +194,7 @@ typed as (
         {{ matches_pattern('user_id_text', '^[0-9]+$') }} as is_user_id_digits,
         {{ matches_pattern('price_text', '^-?[0-9]+([.][0-9]{1,2})?$') }} as is_price_a_number
 
-    from split
+    from unquoted
 
 ),
 
@@ -107,6 +206,9 @@ validated as (
 
         case
             when raw_line = '' then 'empty_line'
+            -- a second file's header, when files were concatenated
+            when raw_line = '{{ kaggle_header }}' then 'repeated_header'
+            when not is_well_quoted then 'unbalanced_quote'
             when field_count <> 9 then 'wrong_field_count'
             when not is_event_time_well_formed or event_time is null then 'unparseable_event_time'
             when event_type not in ('view', 'cart', 'purchase', 'remove_from_cart') then 'unknown_event_type'

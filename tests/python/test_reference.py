@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import HEADER
 from ingest.expected import (
     customer_cohorts,
     divide_to_cents,
@@ -29,7 +30,13 @@ GOOD = "2019-10-01 00:00:04 UTC,purchase,1004237,2053013555631882655,electronics
         (GOOD.replace("apple", ""), None),
         (GOOD.replace(",c6bd7419-2748-4c56-95b4-8cec9ff8b80d", ","), None),
         ("", "empty_line"),
+        (HEADER, "repeated_header"),
+        (GOOD.replace("apple", '"apple'), "unbalanced_quote"),
+        (GOOD.replace("apple", 'apple"'), "unbalanced_quote"),
+        (GOOD.replace("apple", '"apple" inc'), "unbalanced_quote"),
+        (GOOD.replace("apple", '"apple, inc"'), None),
         (GOOD + ",extra", "wrong_field_count"),
+        (GOOD + ',"extra, more"', "wrong_field_count"),
         (GOOD.rsplit(",", 1)[0], "wrong_field_count"),
         (GOOD.replace("00:00:04 UTC", "00:00:04"), "unparseable_event_time"),
         (GOOD.replace("2019-10-01", "2019-13-01"), "unparseable_event_time"),
@@ -43,6 +50,8 @@ GOOD = "2019-10-01 00:00:04 UTC,purchase,1004237,2053013555631882655,electronics
         (GOOD.replace("535871217", "-535871217"), "non_numeric_user_id"),
         (GOOD.replace("1081.98", ""), "missing_price"),
         (GOOD.replace("1081.98", "12,34"), "wrong_field_count"),
+        (GOOD.replace("1081.98", '"12,34"'), "non_numeric_price"),
+        (GOOD.replace("1081.98", '"1081.98"'), None),
         (GOOD.replace("1081.98", "abc"), "non_numeric_price"),
         (GOOD.replace("1081.98", "1081.987"), "non_numeric_price"),
         (GOOD.replace("1081.98", "-1.00"), "negative_price"),
