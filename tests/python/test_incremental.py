@@ -6,53 +6,13 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
-from conftest import Warehouse, dbt_build, run_dbt, run_ingest
+from conftest import Warehouse, dbt_build, run_dbt, run_ingest, table_contents
 
 LAST_DAY_FILE = "2019-11-30.csv"
-
-
-def table_contents(warehouse: Warehouse) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table of the staging, intermediate and marts schemas, rows sorted; file
-    paths made relative to the raw folder, which differs between the two builds, and
-    `loaded_in_run` left out: it names the run that wrote a row, which is what differs
-    between one build and two. The snapshot is left out too: two builds are two points in
-    its history by design."""
-
-    def relative(value: Any) -> Any:
-        return value.replace(str(warehouse.raw_dir), "<raw>") if isinstance(value, str) else value
-
-    with duckdb.connect(str(warehouse.database), read_only=True) as connection:
-        tables = connection.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('staging', 'intermediate', 'marts') order by all"
-        ).fetchall()
-        return {
-            f"{schema}.{table}": sorted(
-                (
-                    tuple(map(relative, row))
-                    for row in connection.execute(
-                        f'select * exclude (loaded_in_run) from "{schema}"."{table}"'
-                        if "loaded_in_run" in columns_of(connection, schema, table)
-                        else f'select * from "{schema}"."{table}"'
-                    ).fetchall()
-                ),
-                key=repr,
-            )
-            for schema, table in tables
-        }
-
-
-def columns_of(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    rows = connection.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return {name for (name,) in rows}
 
 
 @pytest.fixture(scope="module")
