@@ -28,8 +28,10 @@ DASHBOARD_FILES := $(addprefix $(DASHBOARD_DIR)/dashboard.,html png pdf)
 # The demo's own folder (made with a marker by `python -m workspace claim`, emptied by the next
 # demo, removed by `make clean`): its generated files, raw layout, expected values and warehouse.
 DEMO_DIR := data/demo
-DEMO_RAW_DIR := $(CURDIR)/$(DEMO_DIR)/raw
-DEMO_DATABASE := $(CURDIR)/$(DEMO_DIR)/ecommerce.duckdb
+# Relative to the repository (every command runs there), so a clone path with spaces or quotes
+# never reaches a shell word.
+DEMO_RAW_DIR := $(DEMO_DIR)/raw
+DEMO_DATABASE := $(DEMO_DIR)/ecommerce.duckdb
 # Folders only the project's commands make (each carries the workspace marker).
 OWNED_DIRS := $(DEMO_DIR) data/bench
 
@@ -96,7 +98,7 @@ build: setup  ## dbt build on the local DuckDB target over what is landed in ECO
 	$(DBT) build
 
 dashboard: setup  ## render data/dashboard/dashboard.html (+ .png, .pdf with chromium) from the marts
-	$(PY) -m dashboard render --database $(ECOM_DUCKDB_PATH) --out $(DASHBOARD_DIR)
+	$(PY) -m dashboard render --database "$(ECOM_DUCKDB_PATH)" --out $(DASHBOARD_DIR)
 
 docs: setup  ## dbt docs generate, then serve the lineage site on port 8080 (DOCS_PORT)
 	$(DBT) docs generate

@@ -89,7 +89,7 @@ def read_summary(connection: duckdb.DuckDBPyConnection) -> Row:
             row["rejection_reason"]: row["rows"]
             for row in fetch(
                 connection,
-                "select rejection_reason, count(*) as rows from staging.stg_events_quarantine "
+                "select rejection_reason, sum(occurrences) as rows from staging.stg_events_quarantine "
                 "group by rejection_reason order by rejection_reason",
             )
         },

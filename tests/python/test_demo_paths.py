@@ -50,7 +50,8 @@ def make(clone: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedPr
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, str]]:
-    root = tmp_path_factory.mktemp("demo")
+    # a clone path with an apostrophe, a space and non-ASCII letters
+    root = tmp_path_factory.mktemp("demo") / "o'brien dépôt"
     clone = project_copy(root / "clone")
     user = root / "user"
     # what a user owns: a real landing folder, a real warehouse, their dbt profiles, a download

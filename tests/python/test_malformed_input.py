@@ -27,7 +27,7 @@ BAD_LINES: dict[str, tuple[list[str], dict[str, int]]] = {
         [V1, P1.replace("12:00:00 UTC", "12:00 UTC"), P1.replace("2019-10-03", "2019-10-32")],
         {"unparseable_event_time": 2},
     ),
-    "negative-price.csv": ([P1.replace("1081.98", "-1081.98")], {"negative_price": 1}),
+    "negative-price.csv": ([P1.replace("1081.98", "-1081.98")] * 2, {"negative_price": 2}),
     "bad-price.csv": (
         [P1.replace("1081.98", "N/A"), P1.replace("1081.98", "")],
         {"non_numeric_price": 1, "missing_price": 1},
