@@ -101,6 +101,10 @@ class _Rule:
     times: int
 
 
+# moto's fixed canonical user id of a bucket owner: not a credential
+MOTO_OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"  # pragma: allowlist secret
+
+
 class Faults:
     """WSGI layer in front of moto: records requests, answers some with errors, delays others."""
 
@@ -226,7 +230,7 @@ def _install_s3_additions() -> None:
                 "Key": upload.key_name,
                 "UploadId": upload.id,
                 "Initiator": {"ID": f"arn:aws:iam::{self.current_account}:user/lander", "DisplayName": "lander"},
-                "Owner": {"ID": "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"},
+                "Owner": {"ID": MOTO_OWNER_ID},
                 "StorageClass": "STANDARD",
                 "Initiated": upload.ingest_initiated.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             }
