@@ -73,6 +73,17 @@ $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	touch $@
 
+# infra/'s checks (tests/python/test_infra.py): parliament into .venv (cfn-lint comes with
+# requirements.txt), checkov into a virtualenv of its own, .venv/infra (inside .venv, so git,
+# ruff and `make clean` treat it as .venv): its pins conflict with requirements.txt (boto3,
+# networkx, packaging; pip would fall back to a 2022 checkov), see requirements-infra.txt.
+INFRA_VENV := $(VENV)/infra
+$(VENV)/.infra-installed: requirements-infra.txt infra/requirements-checkov.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-infra.txt
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
+	touch $@
+
 demo: setup  ## generate ~1M events (EVENTS=N) or take SOURCE=<file|folder>, land, dbt build, summary, dashboard
 	$(PY) -m workspace claim $(DEMO_DIR) --owner "make demo" $(if $(strip $(SOURCE)),--refuse-inside "$(SOURCE)")
 ifeq ($(strip $(SOURCE)),)
@@ -110,7 +121,7 @@ athena-smoke: setup  ## on your AWS account: generate, land, crawl, dbt build --
 bench: setup $(VENV)/.bench-installed  ## time dbt (full, incremental, no-op) against DuckDB's floor and PySpark on EVENTS (10M); appends docs/benchmarks.md
 	$(PY) -m bench run --events $(BENCH_EVENTS) --seed $(SEED)
 
-test: setup $(VENV)/.bench-installed  ## pre-commit's checks on every file (lint, YAML, secrets, ...), then the pytest suite
+test: setup $(VENV)/.bench-installed $(VENV)/.infra-installed  ## pre-commit's checks on every file (lint, YAML, secrets, ...), then the pytest suite
 	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 	$(PY) -m pytest
 
