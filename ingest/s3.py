@@ -25,6 +25,7 @@ from ingest.land import PlannedFile, plan
 from ingest.rawfiles import RAW_SUFFIXES
 from ingest.s3_progress import MIB, Progress, ProgressSubscriber
 from ingest.s3_uploads import abort_stale_uploads, lost_upload_message, watch_for_lost_upload
+from ingest.scan import changed_since
 
 META_SHA256 = "sha256"
 META_SOURCE_SHA256 = "source-sha256"
@@ -251,17 +252,44 @@ def land_item(manager: Any, s3: Any, location: S3Location, item: S3Item, progres
     if outcome == "unchanged":
         return S3Landed(source, location.url(key), outcome, 0)
     metadata = {META_SOURCE_SHA256: source_sha256, META_SOURCE_BYTES: str(source.stat().st_size)}
+    _refuse_if_changed(item, location, outcome, s3, uploaded=False)
     if not item.compress:
         size = _upload(
             manager, s3, location.bucket, source, item.key, {**metadata, META_SHA256: source_sha256}, progress
         )
+        _refuse_if_changed(item, location, outcome, s3, uploaded=True)
         return S3Landed(source, location.url(item.key), outcome, size)
     # Only a killed run leaves this folder behind; TMPDIR chooses where it goes.
     with tempfile.TemporaryDirectory(prefix="ingest-gzip-") as scratch:
         zipped = Path(scratch) / Path(item.key).name
         metadata[META_SHA256] = gzip_file(source, zipped, progress)
+        _refuse_if_changed(item, location, outcome, s3, uploaded=False)  # what was gzipped was what was checked
         size = _upload(manager, s3, location.bucket, zipped, item.key, metadata, progress)
     return S3Landed(source, location.url(item.key), outcome, size)
+
+
+def _refuse_if_changed(item: S3Item, location: S3Location, outcome: str, s3: Any, uploaded: bool) -> None:
+    """A source still being written (a download in progress) must not stay in S3 under the checked sha256.
+    An object this run created from it is deleted; one it replaced is in the raw bucket's version history."""
+    scan = item.planned.scan
+    if scan is None or not changed_since(item.planned.source, scan):
+        return
+    url = location.url(item.key)
+    if not uploaded:
+        raise IngestError(
+            f"{item.planned.source} changed after it was checked, so it was not uploaded to {url}; "
+            "land it again once it is complete."
+        )
+    if outcome == "landed":
+        with aws_errors(f"deleting {url}, uploaded from a file that changed meanwhile"):
+            s3.delete_object(Bucket=location.bucket, Key=item.key)
+        what = "the copy was deleted"
+    else:
+        what = "the copy it replaced is in the bucket's version history (the stack versions the raw bucket)"
+    raise IngestError(
+        f"{item.planned.source} changed while it was being uploaded to {url}; {what}; "
+        "land it again once it is complete."
+    )
 
 
 def _transfer_manager(s3: Any, options: TransferOptions) -> Any:

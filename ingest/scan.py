@@ -34,11 +34,13 @@ class FileScan:
 
     sha256: str  # of the bytes as stored (compressed, for a .csv.gz)
     size: int  # bytes as stored
+    modified_ns: int  # the file's modification time when checked: a later change shows
     lines: int  # text lines, header included, line breaks as the engines count them (LF, CRLF, CR)
 
 
 def scan_file(path: Path, progress: Callable[[str], None] | None = None) -> FileScan:
     """Check one raw file end to end, or raise IngestError naming the file, the line and the problem."""
+    before = path.stat()
     digest = hashlib.sha256()
     counter = _LineChecker(path)
     stored = _stored_chunks(path, digest)
@@ -53,7 +55,16 @@ def scan_file(path: Path, progress: Callable[[str], None] | None = None) -> File
         counter.finish()
     except OSError as error:
         raise IngestError(f"{path} cannot be read: {error.strerror or error}.") from error
-    return FileScan(sha256=digest.hexdigest(), size=path.stat().st_size, lines=counter.lines)
+    after = path.stat()
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise IngestError(f"{path} changed while it was being checked; land it once it is complete.")
+    return FileScan(sha256=digest.hexdigest(), size=after.st_size, modified_ns=after.st_mtime_ns, lines=counter.lines)
+
+
+def changed_since(path: Path, scan: FileScan) -> bool:
+    """True when the file is no longer what was checked (another size or modification time)."""
+    now = path.stat()
+    return (now.st_size, now.st_mtime_ns) != (scan.size, scan.modified_ns)
 
 
 def _stored_chunks(path: Path, digest: hashlib._Hash) -> Iterator[bytes]:

@@ -232,3 +232,48 @@ def test_an_upload_aborted_by_a_landing_that_completed_the_same_bytes_is_landed(
     assert "1 landed" in stdout
     assert readable(aws, bucket) == {KEY: digest} and aws.upload_ids(bucket) == []
     assert files(source) == before
+
+
+def test_a_file_still_being_written_is_not_left_in_s3(aws: StandIn, tmp_path: Path, source: Path) -> None:
+    """A download still in progress: it grows while its upload runs. The object this run made
+    from it is deleted, the command says why, and a run on the finished file lands it whole."""
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    shutil.copy(source / "big.csv", folder)
+    bucket = aws.bucket("faults-growing")
+
+    with aws.hold(lambda request: is_part(request) and request.part >= 2) as hold:
+        process = start_landing(aws, tmp_path, folder, bucket)
+        assert hold.holding.wait(30), "the upload did not get that far"
+        with (folder / "big.csv").open("a") as handle:
+            handle.write(ROW_NOV.replace("2019-11-05", "2019-10-31") + "\n")
+    stdout, stderr = process.communicate(timeout=120)
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+    assert_one_line_error(result, "big.csv changed while it was being uploaded", "the copy was deleted")
+    assert readable(aws, bucket) == {}
+    assert aws.upload_ids(bucket) == []
+    rerun = land(aws, tmp_path, folder, bucket)
+    assert rerun.returncode == 0, rerun.stderr
+    assert readable(aws, bucket) == {KEY: files(folder)["big.csv"]}
+
+
+def test_a_file_changed_after_its_check_is_not_uploaded(aws: StandIn, tmp_path: Path, source: Path) -> None:
+    """Every file is checked before the first upload; one that changes while an earlier file is
+    uploading is refused when its turn comes, and the files before it stay landed."""
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    shutil.copy(source / "big.csv", folder / "a-big.csv")
+    late = write_csv(folder / "b-2019-Nov.csv", [ROW_NOV])
+    bucket = aws.bucket("faults-changed")
+
+    with aws.hold(lambda request: is_part(request) and request.part >= 2) as hold:
+        process = start_landing(aws, tmp_path, folder, bucket)
+        assert hold.holding.wait(30), "the upload did not get that far"
+        with late.open("a") as handle:
+            handle.write(ROW_NOV.replace("10:00:00", "11:00:00") + "\n")
+    stdout, stderr = process.communicate(timeout=120)
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+    assert_one_line_error(result, "b-2019-Nov.csv changed after it was checked", "was not uploaded")
+    assert sorted(readable(aws, bucket)) == ["events/year=2019/month=10/a-big.csv"]
