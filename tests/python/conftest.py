@@ -50,35 +50,26 @@ def run_dbt(
     command: str, raw_dir: Path, workdir: Path, *extra: str, database: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run a real dbt command of this project on DuckDB, isolated in `workdir`."""
-    profiles = workdir / "profiles"
-    profiles.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "profiles.yml.example", profiles / "profiles.yml")
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(profiles),
-        "ECOM_RAW_DIR": str(raw_dir),
-        "ECOM_DUCKDB_PATH": str(database or workdir / "warehouse.duckdb"),
-        "DBT_TARGET": "local",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    dbt = Path(sys.executable).with_name("dbt")
-    return subprocess.run(
-        [
-            str(dbt),
-            command,
-            "--project-dir",
-            str(REPO),
-            "--target-path",
-            str(workdir / "target"),
-            "--log-path",
-            str(workdir / "logs"),
-            *extra,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    argv, env = dbt_invocation(command, raw_dir, workdir, *extra, database=database)
+    return subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+
+
+def land_expect_and_build(incoming: Path, work: Path) -> Warehouse:
+    """Land `incoming` into work/raw, compute work/expected.json with `ingest expect`, and build."""
+    raw = work / "raw"
+    landed = run_ingest("land", "--source", incoming, "--dest", raw)
+    assert landed.returncode == 0, landed.stderr
+    expected = run_ingest("expect", "--source", raw, "--out", work / "expected.json")
+    assert expected.returncode == 0, expected.stderr
+    return dbt_build(raw, work)
+
+
+def query(warehouse: Warehouse, sql: str) -> list[dict[str, Any]]:
+    """Rows of a query on a built warehouse, as dictionaries."""
+    with duckdb.connect(str(warehouse.database), read_only=True) as connection:
+        cursor = connection.execute(sql)
+        columns = [description[0] for description in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def dbt_build(raw_dir: Path, workdir: Path, *extra: str) -> Warehouse:

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import HEADER, Warehouse, dbt_build, run_ingest, write_csv
+from conftest import HEADER, Warehouse, land_expect_and_build, query, run_ingest, write_csv
 from ingest.csvline import split_fields
 from ingest.reference import parse_event, rejection_reason
 
@@ -95,19 +95,7 @@ def quoted_build(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
         + [TOO_MANY_FIELDS, QUOTED_BAD_NUMBER],
     )
     write_csv(incoming / "concatenated.csv", [ACCEPTED[at(21)][0], HEADER, ACCEPTED[at(22)][0]])
-    raw = work / "raw"
-    landed = run_ingest("land", "--source", incoming, "--dest", raw)
-    assert landed.returncode == 0, landed.stderr
-    expected = run_ingest("expect", "--source", raw, "--out", work / "expected.json")
-    assert expected.returncode == 0, expected.stderr
-    return dbt_build(raw, work)
-
-
-def query(warehouse: Warehouse, sql: str) -> list[dict[str, Any]]:
-    with duckdb.connect(str(warehouse.database), read_only=True) as connection:
-        cursor = connection.execute(sql)
-        columns = [description[0] for description in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return land_expect_and_build(incoming, work)
 
 
 @pytest.mark.dbt

@@ -8,22 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
-from conftest import Warehouse, run_ingest
+from conftest import Warehouse, query, run_ingest
 from ingest.report import MART_KEYS, connect, differences
 
 
 def expected(warehouse: Warehouse) -> dict[str, Any]:
     return json.loads((warehouse.raw_dir.parent / "generated" / "expected.json").read_text())
-
-
-def query(warehouse: Warehouse, sql: str) -> list[dict[str, Any]]:
-    with duckdb.connect(str(warehouse.database), read_only=True) as connection:
-        cursor = connection.execute(sql)
-        columns = [description[0] for description in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 @pytest.mark.dbt

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import HEADER, REAL_SAMPLE, Warehouse, dbt_build, run_ingest, write_csv
+from conftest import HEADER, REAL_SAMPLE, Warehouse, land_expect_and_build, run_ingest, write_csv
 
 # Raw CSV rows are kept whole, as they are in a file (hence the noqa).
 P1 = "2019-10-03 12:00:00 UTC,purchase,1004237,2053013555631882655,electronics.smartphone,apple,1081.98,535871217,aaaaaaaa-0000-4000-8000-000000000001"  # noqa: E501
@@ -75,12 +75,7 @@ def malformed_build(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     )
     if REAL_SAMPLE.exists():
         (incoming / REAL_SAMPLE.name).write_bytes(REAL_SAMPLE.read_bytes())
-    raw = work / "raw"
-    landed = run_ingest("land", "--source", incoming, "--dest", raw)
-    assert landed.returncode == 0, landed.stderr
-    expected = run_ingest("expect", "--source", raw, "--out", work / "expected.json")
-    assert expected.returncode == 0, expected.stderr
-    return dbt_build(raw, work)
+    return land_expect_and_build(incoming, work)
 
 
 def quarantine_by_file(warehouse: Warehouse) -> dict[str, dict[str, int]]:
