@@ -88,7 +88,7 @@ def copy_into_place(source: Path, destination: Path, dest_root: Path, expected_s
             raise IngestError(f"{source} changed while it was being landed; land it again once it is complete.")
         destination.parent.mkdir(parents=True, exist_ok=True)
         os.replace(partial, destination)
-        _flush_folder(destination.parent)
+        flush_folder(destination.parent)
         return written
     finally:
         # on success the partial was renamed away; on any failure or signal it goes
@@ -121,7 +121,7 @@ def _create(partial: Path) -> BinaryIO:
     return partial.open("xb")
 
 
-def _flush_folder(folder: Path) -> None:
+def flush_folder(folder: Path) -> None:
     """Make the rename itself durable (a crash right after it keeps the new name)."""
     descriptor = os.open(folder, os.O_RDONLY)
     try:

@@ -9,9 +9,10 @@ Copies are made atomically (ingest.atomic_copy): no reader ever sees half a file
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import yaml
 
 from ingest.atomic_copy import copy_into_place, file_sha256, remove_stale_partials
 from ingest.errors import IngestError
+from ingest.manifest import refuse_unrecordable_names, utc_now
 from ingest.rawfiles import find, header_problem, is_raw_file, read_header_and_first_lines
 from ingest.scan import FileScan, scan_file
 
@@ -50,6 +52,8 @@ class LandedFile:
     destination: Path
     outcome: str  # landed, replaced, unchanged, skipped-empty
     bytes_written: int
+    planned: PlannedFile | None = None
+    landed_at: dt.datetime = field(default_factory=utc_now)  # made right after the copy is in place
 
 
 @cache
@@ -101,6 +105,7 @@ def plan(source: Path, progress: Callable[[str], None] | None = None, dest: Path
         shown = ", ".join(str(path) for path in found.in_hidden_folders[:3])
         more = f" and {len(found.in_hidden_folders) - 3} more" if len(found.in_hidden_folders) > 3 else ""
         progress(f"left alone {len(found.in_hidden_folders)} file(s) in hidden folders: {shown}{more}")
+    refuse_unrecordable_names(found.files)
     planned = []
     for path in found.files:
         if progress is not None and path.stat().st_size >= _ANNOUNCE_CHECK_BYTES:
@@ -152,16 +157,16 @@ def _already_landed_as(planned: PlannedFile, partition: Path) -> Path | None:
 
 def land_file(planned: PlannedFile, dest: Path) -> LandedFile:
     if not planned.has_data:
-        return LandedFile(planned.source, dest, "skipped-empty", 0)
+        return LandedFile(planned.source, dest, "skipped-empty", 0, planned)
     destination = dest / planned.relative_destination()
     existing = destination.exists()
     if existing and _same_content(planned, destination):
-        return LandedFile(planned.source, destination, "unchanged", 0)
+        return LandedFile(planned.source, destination, "unchanged", 0, planned)
     twin = None if existing else _already_landed_as(planned, destination.parent)
     if twin is not None:
-        return LandedFile(planned.source, twin, "unchanged", 0)
+        return LandedFile(planned.source, twin, "unchanged", 0, planned)
     written = copy_into_place(planned.source, destination, dest, _sha256(planned))
-    return LandedFile(planned.source, destination, "replaced" if existing else "landed", written)
+    return LandedFile(planned.source, destination, "replaced" if existing else "landed", written, planned)
 
 
 def land(

@@ -11,17 +11,19 @@ runs: ingest.s3_uploads. Files are read in chunks, so memory stays flat whatever
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import hashlib
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TextIO
 
 from ingest.awsconfig import Aws, AwsOptions, S3Location, aws_errors, error_code
 from ingest.errors import IngestError
 from ingest.land import PlannedFile, plan
+from ingest.manifest import S3Manifest, utc_now
 from ingest.rawfiles import RAW_SUFFIXES
 from ingest.s3_progress import MIB, Progress, ProgressSubscriber
 from ingest.s3_uploads import abort_stale_uploads, lost_upload_message, watch_for_lost_upload
@@ -63,6 +65,8 @@ class S3Landed:
     url: str
     outcome: str  # landed, replaced, unchanged, skipped-empty
     bytes_uploaded: int
+    planned: PlannedFile | None = None
+    landed_at: dt.datetime = field(default_factory=utc_now)  # made right after the upload is checked
 
 
 # ---------------------------------------------------------------- local side
@@ -244,13 +248,13 @@ def _holds(stored: dict[str, Any] | None, size: int, metadata: dict[str, str]) -
 def land_item(manager: Any, s3: Any, location: S3Location, item: S3Item, progress: Progress) -> S3Landed:
     source = item.planned.source
     if not item.planned.has_data:
-        return S3Landed(source, location.url(item.key), "skipped-empty", 0)
+        return S3Landed(source, location.url(item.key), "skipped-empty", 0, item.planned)
     # the landing's whole-file check already hashed the file; only an unchecked one is read again
     scan = item.planned.scan
     source_sha256 = scan.sha256 if scan is not None else _sha256(source, progress)
     outcome, key = decide(s3, location.bucket, item, source_sha256)
     if outcome == "unchanged":
-        return S3Landed(source, location.url(key), outcome, 0)
+        return S3Landed(source, location.url(key), outcome, 0, item.planned)
     metadata = {META_SOURCE_SHA256: source_sha256, META_SOURCE_BYTES: str(source.stat().st_size)}
     _refuse_if_changed(item, location, outcome, s3, uploaded=False)
     if not item.compress:
@@ -258,14 +262,14 @@ def land_item(manager: Any, s3: Any, location: S3Location, item: S3Item, progres
             manager, s3, location.bucket, source, item.key, {**metadata, META_SHA256: source_sha256}, progress
         )
         _refuse_if_changed(item, location, outcome, s3, uploaded=True)
-        return S3Landed(source, location.url(item.key), outcome, size)
+        return S3Landed(source, location.url(item.key), outcome, size, item.planned)
     # Only a killed run leaves this folder behind; TMPDIR chooses where it goes.
     with tempfile.TemporaryDirectory(prefix="ingest-gzip-") as scratch:
         zipped = Path(scratch) / Path(item.key).name
         metadata[META_SHA256] = gzip_file(source, zipped, progress)
         _refuse_if_changed(item, location, outcome, s3, uploaded=False)  # what was gzipped was what was checked
         size = _upload(manager, s3, location.bucket, zipped, item.key, metadata, progress)
-    return S3Landed(source, location.url(item.key), outcome, size)
+    return S3Landed(source, location.url(item.key), outcome, size, item.planned)
 
 
 def _refuse_if_changed(item: S3Item, location: S3Location, outcome: str, s3: Any, uploaded: bool) -> None:
@@ -309,10 +313,12 @@ def land_s3(
     source: Path, location: S3Location, aws_options: AwsOptions, options: TransferOptions, out: TextIO = sys.stdout
 ) -> list[S3Landed]:
     """Land every file under `source` in S3, after all of them passed their checks."""
+    started = utc_now()  # the run id's time: the checks of 14 GB take a while
     items = plan_s3(source, location, options.gzip)
     aws = Aws(aws_options, max_pool_connections=options.concurrency + 2)
     s3 = aws.client("s3")
     check_bucket(s3, location)
+    manifest = S3Manifest(s3, location, started)  # read before anything lands: a damaged one stops the run here
     abort_stale_uploads(s3, location, {item.key for item in items if item.planned.has_data}, out)
     progress = Progress(out)
     landed: list[S3Landed] = []
@@ -336,6 +342,7 @@ def land_s3(
         # A source file that vanished, or no room in TMPDIR for a --gzip copy.
         where = f" ({error.filename})" if error.filename else ""
         raise IngestError(f"Landing in {location.url()} failed: {error.strerror or error}{where}.") from error
+    print(manifest.record(manifest.candidates(landed)), file=out, flush=True)
     return landed
 
 

@@ -3,8 +3,9 @@
 DuckDB stops a build on a file it cannot decode, and Athena reads such a file differently
 (replacement characters, a line cut or not), so a file either engine would misread is refused
 at landing, with its line number, before anything lands. The check reads the file once, as
-stored (gzip members are decompressed on the way), and gives the facts landing needs: the
-sha256 of the stored bytes, their size, and the number of data lines.
+stored (gzip members are decompressed on the way), and gives the facts landing and its manifest
+need: the sha256 of the stored bytes, their size, the number of lines and the span of event
+days (ingest.event_span).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import IngestError
+from ingest.event_span import Breaks, EventSpan
 
 # The longest line a landed file may have. Real lines are under 300 bytes; DuckDB's CSV reader
 # stops at 2 MiB, so a longer line would stop the local build.
@@ -36,6 +38,14 @@ class FileScan:
     size: int  # bytes as stored
     modified_ns: int  # the file's modification time when checked: a later change shows
     lines: int  # text lines, header included, line breaks as the engines count them (LF, CRLF, CR)
+    first_event_day: str | None = None  # YYYY-MM-DD, see ingest.event_span for which lines count
+    last_event_day: str | None = None
+    last_event_at: str | None = None  # YYYY-MM-DD HH:MM:SS
+
+    @property
+    def data_lines(self) -> int:
+        """Lines after the header: what dbt's stg_raw_files.lines_read and the reference's rows_read count."""
+        return max(self.lines - 1, 0)
 
 
 def scan_file(path: Path, progress: Callable[[str], None] | None = None) -> FileScan:
@@ -43,22 +53,34 @@ def scan_file(path: Path, progress: Callable[[str], None] | None = None) -> File
     before = path.stat()
     digest = hashlib.sha256()
     counter = _LineChecker(path)
+    span = EventSpan()
     stored = _stored_chunks(path, digest)
     try:
         text_chunks = _gunzip(path, stored) if path.name.endswith(".gz") else stored
         next_report = _PROGRESS_EVERY_BYTES
         for chunk in text_chunks:
-            counter.add(chunk)
+            breaks = Breaks.of(chunk)  # found once, for the line count and the event span
+            counter.add(chunk, breaks)
+            span.add(chunk, breaks)
             if progress is not None and counter.bytes_read >= next_report:
                 progress(f"  {path.name}: {counter.bytes_read / 1e9:,.1f} GB checked")
                 next_report += _PROGRESS_EVERY_BYTES
         counter.finish()
+        span.finish()
     except OSError as error:
         raise IngestError(f"{path} cannot be read: {error.strerror or error}.") from error
     after = path.stat()
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         raise IngestError(f"{path} changed while it was being checked; land it once it is complete.")
-    return FileScan(sha256=digest.hexdigest(), size=after.st_size, modified_ns=after.st_mtime_ns, lines=counter.lines)
+    return FileScan(
+        sha256=digest.hexdigest(),
+        size=after.st_size,
+        modified_ns=after.st_mtime_ns,
+        lines=counter.lines,
+        first_event_day=span.first_event_day,
+        last_event_day=span.last_event_day,
+        last_event_at=span.last_event_at,
+    )
 
 
 def changed_since(path: Path, scan: FileScan) -> bool:
@@ -109,12 +131,12 @@ class _LineChecker:
         self.open_line_bytes = 0  # bytes since the last line break
         self.ends_with_cr = False
 
-    def add(self, chunk: bytes) -> None:
+    def add(self, chunk: bytes, breaks: Breaks | None = None) -> None:
         if not chunk:
             return
         self._refuse_nul(chunk)
         self._decode(chunk)
-        self._count_breaks(chunk)
+        self._count_breaks(chunk, Breaks.of(chunk) if breaks is None else breaks)
         self.bytes_read += len(chunk)
 
     def finish(self) -> None:
@@ -151,12 +173,11 @@ class _LineChecker:
                 "(e.g. Latin-1); convert the file to UTF-8 (iconv -f latin1 -t utf-8)."
             ) from error
 
-    def _count_breaks(self, chunk: bytes) -> None:
-        newlines = chunk.count(b"\n")
+    def _count_breaks(self, chunk: bytes, breaks: Breaks) -> None:
+        newlines = len(breaks.newlines)
         if self.ends_with_cr and chunk.startswith(b"\n"):
             newlines -= 1  # the second half of a CRLF split between two chunks
-        if b"\r" in chunk:
-            newlines += chunk.count(b"\r") - chunk.count(b"\r\n")
+        newlines += breaks.lone_crs
         self.line_breaks += newlines
         first = _first_break(chunk)
         if first < 0:

@@ -36,6 +36,7 @@ from werkzeug.wrappers import Request
 
 from conftest import REPO
 from ingest import KAGGLE_HEADER
+from ingest.manifest import FOLDER as MANIFEST_FOLDER
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -517,8 +518,10 @@ class StandIn:
             s3.create_bucket(Bucket=name)
         return name
 
-    def keys(self, bucket: str) -> list[str]:
-        return sorted(obj["Key"] for obj in self.client("s3").list_objects_v2(Bucket=bucket).get("Contents", []))
+    def keys(self, bucket: str, manifest: bool = False) -> list[str]:
+        """Every key, less the landing manifest's unless asked (tests/python/test_landing_manifest.py checks it)."""
+        found = self.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])
+        return sorted(obj["Key"] for obj in found if manifest or f"/{MANIFEST_FOLDER}/" not in f"/{obj['Key']}")
 
     def unfinished_uploads(self, bucket: str) -> list[str]:
         return [u["Key"] for u in self.client("s3").list_multipart_uploads(Bucket=bucket).get("Uploads", [])]

@@ -197,7 +197,7 @@ def test_a_full_disk_mid_landing_leaves_only_whole_files(tmp_path: Path) -> None
         out = result.stdout
         assert out.count("exit=") == 2, result.stderr
         first_exit, second_exit = (line for line in out.splitlines() if line.startswith("exit="))
-        files = [line for line in out.splitlines() if line.startswith("/")]
+        files = [line for line in out.splitlines() if line.startswith("/") and "/raw/manifest/" not in line]
         assert first_exit == "exit=0" and second_exit == "exit=2", result.stderr
         assert "No space left on device" in result.stderr
         assert files == [f"{disk}/raw/events/year=2019/month=11/2019-Nov.csv"]
@@ -213,7 +213,7 @@ def test_a_full_disk_mid_landing_leaves_only_whole_files(tmp_path: Path) -> None
             preexec_fn=lambda: __import__("resource").setrlimit(__import__("resource").RLIMIT_FSIZE, (4 << 20,) * 2),
         )
         assert result.returncode == 2 and "File too large" in result.stderr
-        assert sorted(str(p) for p in disk.rglob("*") if p.is_file()) == [
+        assert sorted(str(p) for p in disk.rglob("*") if p.is_file() and "manifest" not in p.parts) == [
             f"{disk}/raw/events/year=2019/month=11/2019-Nov.csv"
         ]
     assert result.stderr.count("error: ") == 1 and "Traceback" not in result.stderr
@@ -239,4 +239,4 @@ def test_the_staging_folder_is_never_read_by_dbt_glob(tmp_path: Path) -> None:
     """The partials live outside events/, the only folder dbt's source and Athena's table read."""
     dest = tmp_path / "raw"
     assert run_ingest("land", "--source", big_file(tmp_path / "in" / "2019-Oct.csv", 1), "--dest", dest).returncode == 0
-    assert os.listdir(dest) == ["events"]
+    assert sorted(os.listdir(dest)) == ["events", "manifest"]
