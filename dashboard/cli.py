@@ -33,14 +33,16 @@ def _render(args: argparse.Namespace) -> int:
     from dashboard.data import read_marts
     from dashboard.export import export, find_chromium
     from dashboard.render import render_html
+    from health.summary import read_health_of
 
     # A wrong --chromium is reported before any work is done.
     chromium = None if args.no_export else find_chromium(args.chromium)
     marts = read_marts(args.database)
+    health = read_health_of(args.database, args.target_path)
     html_path, png_path, pdf_path = (args.out / f"dashboard.{ext}" for ext in ("html", "png", "pdf"))
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        html_path.write_text(render_html(marts, args.database.name))
+        html_path.write_text(render_html(marts, args.database.name, health))
         if chromium is None:
             # An export left from an earlier run would no longer match the HTML.
             png_path.unlink(missing_ok=True)
@@ -83,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     render.add_argument("--no-export", action="store_true", help="write only the HTML, no PNG or PDF")
+    render.add_argument(
+        "--target-path",
+        type=Path,
+        help="dbt's target folder (sources.json, run_results.json, manifest.json) for the Data health panel "
+        "(default $DBT_TARGET_PATH, else target/ in the project)",
+    )
     render.add_argument(
         "--chromium",
         default=os.environ.get("ECOM_CHROMIUM"),

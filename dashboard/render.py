@@ -2,7 +2,8 @@
 
 Layout of the original QuickSight dashboard: the KPI row, month-over-month revenue, revenue by
 weekday within each month, top 5 brands, top 5 categories and the LTV-tier donut; then the
-views the newer marts add: the conversion funnel, daily conversion and customer cohorts.
+views the newer marts add: the conversion funnel, daily conversion and customer cohorts; last,
+the Data health panel (dashboard/health_panel.py).
 
 Nothing is loaded from anywhere: a Content-Security-Policy forbids every network load, and the
 page's script records any script error or blocked load on `<html data-page-errors>`. When the
@@ -17,7 +18,10 @@ from collections.abc import Sequence
 
 from dashboard.data import MartTable
 from dashboard.figures import Figure, compact, day_label, esc, money, month_label, number, percent, total
+from dashboard.health_panel import CSS as HEALTH_CSS
+from dashboard.health_panel import health_panel
 from dashboard.svg import Mark, Series, bar_list, column_chart, donut, funnel, line_chart
+from health.summary import Health
 
 # (visual id, title, mart) in page order: the test checks that each is on the page.
 VISUALS: tuple[tuple[str, str, str], ...] = (
@@ -343,8 +347,9 @@ def _period(marts: dict[str, MartTable]) -> str:
     return month_label(months[0]) if len(months) == 1 else f"{month_label(months[0])} to {month_label(months[-1])}"
 
 
-def render_html(marts: dict[str, MartTable], source: str) -> str:
-    """The whole page from the marts read by dashboard.data.read_marts."""
+def render_html(marts: dict[str, MartTable], source: str, health: Health | None = None) -> str:
+    """The whole page from the marts read by dashboard.data.read_marts, and the Data health panel
+    from health.summary.read_health_of (no panel without it)."""
     sections = [
         kpi_row(marts["kpi_summary"]),
         month_over_month(marts["revenue_month_over_month"]),
@@ -356,6 +361,9 @@ def render_html(marts: dict[str, MartTable], source: str) -> str:
         conversion_funnel(marts["funnel_daily"]),
         cohorts(marts["customer_cohorts"]),
     ]
+    if health is not None:
+        sections.append(health_panel(health))
+    health_note = "" if health is None else f" · data health: {esc(health.overall)}"
     return "\n".join(
         [
             "<!doctype html>",
@@ -366,12 +374,13 @@ def render_html(marts: dict[str, MartTable], source: str) -> str:
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             "<title>E-commerce performance dashboard</title>",
             f"<script>{WATCH_SCRIPT}</script>",
-            f"<style>{CSS}</style>",
+            f"<style>{CSS}{HEALTH_CSS}</style>",
             "</head>",
             "<body>",
             "<main>",
             f"<header><div><h1>E-commerce performance</h1><p>{esc(_period(marts))} · every number read from the "
-            f"dbt marts of {esc(source)}</p></div><p>exposure: ecommerce_performance_dashboard</p></header>",
+            f"dbt marts of {esc(source)}</p></div><p>exposure: ecommerce_performance_dashboard{health_note}</p>"
+            "</header>",
             f'<div class="grid">{"".join(sections)}</div>',
             "<footer>Definitions: docs/metrics.md. Hover a bar, slice or point for details. Each number carries "
             "data-mart, data-column and data-key attributes naming the mart row it shows. "

@@ -232,13 +232,20 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="print the demo summary from the built DuckDB database",
-        description="Print rows read, accepted, rejected and deduplicated, the KPI row and revenue by month; "
-        "with --expected, compare the marts with expected values and fail on any difference.",
+        description="Print rows read, accepted, rejected and deduplicated (in total and by landing run), the KPI "
+        "row and revenue by month; with --expected, compare the marts with expected values and fail on any "
+        "difference. Then Data health: the last landing, source freshness and every monitor's state.",
     )
     report.add_argument(
         "--database", type=Path, default=DEFAULT_DATABASE, help=f"DuckDB file (default {DEFAULT_DATABASE})"
     )
     report.add_argument("--expected", type=Path, help="expected values JSON from `generate` or `expect`")
+    report.add_argument(
+        "--target-path",
+        type=Path,
+        help="dbt's target folder with sources.json, run_results.json and manifest.json for the Data health "
+        "section (default $DBT_TARGET_PATH, else target/ in the project)",
+    )
 
     query = commands.add_parser(
         "query",
@@ -293,6 +300,7 @@ def run_land(args: argparse.Namespace) -> int:
 
 def _land_locally(source: Path, dest: Path, dry_run: bool) -> int:
     from ingest.land import LandedFile, land, plan
+    from ingest.manifest import LocalManifest
 
     progress = _progress_line("land")
     if dry_run:
@@ -304,9 +312,11 @@ def _land_locally(source: Path, dest: Path, dry_run: bool) -> int:
     def say(item: LandedFile) -> None:
         print(f"{item.outcome:<14}{item.source} -> {item.destination}", flush=True)
 
+    manifest = LocalManifest(dest)  # read before anything lands: a damaged one stops the run here
     landed = land(source, dest, on_landed=say, progress=progress)
     written = sum(item.bytes_written for item in landed)
     print(f"{len(landed)} file(s): {_counts(item.outcome for item in landed)}; {written / 1e6:,.1f} MB written")
+    print(manifest.record(manifest.candidates(landed)))
     return 0
 
 
@@ -395,23 +405,28 @@ def run_expect(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from health.summary import read_health
+    from health.text import format_health
     from ingest.expected import read_expected
     from ingest.report import connect, differences, format_summary, read_summary
 
     if args.expected is not None and not args.expected.exists():
         raise IngestError(f"{args.expected} does not exist.")
     with connect(args.database) as connection:
-        print(format_summary(read_summary(connection), args.database))
-        if args.expected is None:
-            return 0
-        found = differences(connection, read_expected(args.expected))
+        print(format_summary(read_summary(connection), args.database), flush=True)
+        found = None if args.expected is None else differences(connection, read_expected(args.expected))
+        health = read_health(connection, args.target_path)
+    status = 0
     if found:
-        print(f"The marts differ from {args.expected}:", file=sys.stderr)
+        print(f"The marts differ from {args.expected}:", file=sys.stderr, flush=True)
         for line in found:
-            print(f"  {line}", file=sys.stderr)
-        return 1
-    print(f"Check: the marts equal the values computed independently in Python ({args.expected}).")
-    return 0
+            print(f"  {line}", file=sys.stderr, flush=True)
+        status = 1
+    elif found is not None:
+        print(f"Check: the marts equal the values computed independently in Python ({args.expected}).")
+    # Monitors are warnings and freshness is a reading: the section never changes the exit status.
+    print(f"\n{format_health(health)}")
+    return status
 
 
 def run_query(args: argparse.Namespace) -> int:

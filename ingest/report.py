@@ -1,8 +1,10 @@
 """The demo's summary, and the comparison of every mart with the expected values.
 
-The summary shows where the rows went, the KPI row and revenue by month. The
-comparison reads each mart named in the expected values and reports every row
-that differs; money and counts must be equal, rates within 0.0001.
+The summary shows where the rows went (in total and by landing run), the KPI row
+and revenue by month. The comparison reads each mart named in the expected values
+and reports every row that differs; money and counts must be equal, rates within
+0.0001. row_accounting has a row per landing run: its sums are what is compared.
+The Data health section that follows comes from health/ (shared with the dashboard).
 """
 
 from __future__ import annotations
@@ -57,6 +59,11 @@ TOTALS_SQL = {
 _RATE_TOLERANCE = 1e-4 + 1e-9
 _MAX_LINES_PER_MART = 5
 
+# row_accounting has a row per landing run; these columns are summed into the totals compared
+# with the expected values (ingest/expected.py) and printed.
+ACCOUNTING_COLUMNS = ("rows_read", "rows_accepted", "rows_quarantined", "duplicates_removed")
+MAX_LANDING_RUNS_SHOWN = 10
+
 
 def connect(database: Path, allow_files: bool = True) -> duckdb.DuckDBPyConnection:
     """The warehouse, read-only. With allow_files=False a query can read nothing but the
@@ -81,10 +88,29 @@ def fetch(connection: duckdb.DuckDBPyConnection, sql: str) -> list[Row]:
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
+def read_row_accounting(connection: duckdb.DuckDBPyConnection) -> tuple[Row, list[Row]]:
+    """row_accounting's totals (the sums of its rows, one per landing run) and its rows, newest first."""
+    runs = fetch(connection, "select * from marts.row_accounting")
+    runs.sort(key=_newest_first)
+    totals = {column: sum(int(run.get(column) or 0) for run in runs) for column in ACCOUNTING_COLUMNS}
+    return totals, runs
+
+
+def _newest_first(run: Row) -> tuple[bool, float, str]:
+    landed_at = run.get("landed_at")
+    stamp = 0.0
+    if isinstance(landed_at, dt.datetime):
+        stamp = (landed_at if landed_at.tzinfo else landed_at.replace(tzinfo=dt.UTC)).timestamp()
+    # Runs with no landed_at ("unrecorded": files with no manifest entry) come last.
+    return (landed_at is None, -stamp, str(run.get("landing_run_id", "")))
+
+
 def read_summary(connection: duckdb.DuckDBPyConnection) -> Row:
     """The few marts the summary prints."""
+    totals, runs = read_row_accounting(connection)
     return {
-        "row_accounting": fetch(connection, "select * from marts.row_accounting")[0],
+        "row_accounting": totals,
+        "row_accounting_runs": runs,
         "rejections": {
             row["rejection_reason"]: row["rows"]
             for row in fetch(
@@ -168,6 +194,7 @@ def format_summary(summary: Row, database: Path) -> str:
         f"  rejected            {accounting['rows_quarantined']:>14,}",
         *(f"    {reason:<26}{count:>10,}" for reason, count in summary["rejections"].items()),
         f"  duplicates dropped  {accounting['duplicates_removed']:>14,}",
+        *format_landing_runs(summary["row_accounting_runs"]),
         "KPIs",
         f"  lifetime revenue    {kpis['lifetime_revenue']:>14,.2f}",
         f"  avg customer LTV    {ltv:>14,.2f}" if ltv is not None else "  avg customer LTV                 -",
@@ -184,3 +211,26 @@ def format_summary(summary: Row, database: Path) -> str:
         '  query it with       .venv/bin/python -m ingest query "select * from marts.kpi_summary"',
     ]
     return "\n".join(lines)
+
+
+def format_landing_runs(runs: list[Row], limit: int = MAX_LANDING_RUNS_SHOWN) -> list[str]:
+    """row_accounting's rows, one line per landing run, newest first; at most `limit` of them."""
+    if not runs or "landing_run_id" not in runs[0]:
+        return []
+    lines = [
+        "Rows by landing run (newest first)",
+        f"  {'landing run':<28}{'landed at':<22}{'files':>7}{'read':>14}{'accepted':>14}{'rejected':>12}"
+        f"{'duplicates':>12}",
+    ]
+    for run in runs[:limit]:
+        landed_at = run.get("landed_at")
+        when = f"{landed_at:%Y-%m-%d %H:%M} UTC" if isinstance(landed_at, dt.datetime) else "-"
+        lines.append(
+            f"  {run['landing_run_id']!s:<28}{when:<22}{int(run.get('files_landed') or 0):>7,}"
+            f"{int(run['rows_read'] or 0):>14,}{int(run['rows_accepted'] or 0):>14,}"
+            f"{int(run['rows_quarantined'] or 0):>12,}{int(run['duplicates_removed'] or 0):>12,}"
+        )
+    if len(runs) > limit:
+        more = len(runs) - limit
+        lines.append(f"  ... and {more:,} more landing run{'' if more == 1 else 's'}")
+    return lines

@@ -24,6 +24,19 @@ from conftest import REPO, Warehouse
 from dashboard.data import DASHBOARD_MARTS, MartTable
 from dashboard.exposure import exposure_marts
 from dashboard.render import VISUALS, render_html
+from health.summary import NOT_CHECKED, NOT_RUN, read_health_of
+from health_fixtures import (
+    LANDING_RUNS,
+    NOW,
+    PASS_MONITOR,
+    UNRUN_MONITOR,
+    WARN_MONITOR,
+    error_freshness,
+    panel_of,
+    write_landed_files,
+    write_manifest,
+    write_run_results,
+)
 
 pytestmark = pytest.mark.dbt
 
@@ -73,7 +86,10 @@ class Figures(HTMLParser):
 @pytest.fixture(scope="module")
 def rendered(generated_build: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dashboard")
-    result = run_dashboard("render", "--database", generated_build.database, "--out", out, "--no-export")
+    target = generated_build.database.parent / "target"
+    result = run_dashboard(
+        "render", "--database", generated_build.database, "--out", out, "--no-export", "--target-path", target
+    )
     assert result.returncode == 0, result.stderr
     assert f"dashboard: {out / 'dashboard.html'}" in result.stdout
     return out / "dashboard.html"
@@ -312,3 +328,71 @@ def test_a_warehouse_with_empty_marts_still_renders_every_visual() -> None:
         "total_customers": "null",
         "repeat_customers": "null",
     }
+
+
+# --- the Data health panel ----------------------------------------------------------------------------
+
+
+def test_the_health_panel_shows_each_state_in_words(tmp_path: Path) -> None:
+    database, target = tmp_path / "warehouse.duckdb", tmp_path / "target"
+    write_landed_files(database, LANDING_RUNS)
+    write_manifest(target)
+    write_run_results(target)
+    error_freshness(target)
+    empty = {name: MartTable(name, query.columns, ()) for name, query in DASHBOARD_MARTS.items()}
+    html = render_html(empty, "warehouse.duckdb", read_health_of(database, target, now=NOW))
+
+    panel = panel_of(html)
+    assert panel.panel_status == "error"
+    warn = panel.row("monitor", WARN_MONITOR)
+    # The state is the badge's word, not only its colour; the failures are shown beside it.
+    assert (warn["data-status"], warn["cells"][0]) == ("warn", "warn")
+    assert warn["cells"][2] == "row_accounting" and warn["cells"][-1] == "12 failures"
+    assert panel.row("monitor", PASS_MONITOR)["cells"][0] == "pass"
+    assert panel.row("monitor", UNRUN_MONITOR)["cells"][0] == NOT_RUN
+    assert panel.row("freshness", "ecommerce_landing.landed_events")["cells"][0] == "error"
+    assert panel.row("freshness", "ecommerce_landing.landed_files")["cells"][0] == "pass"
+    (landing,) = [row for row in panel.rows if row["data-health"] == "landing"]
+    assert landing["text"].startswith("20261203T070000Z-1a2b3c4d at 2026-12-03 08:15 UTC")
+    # Not mart figures: the page's check of every data-mart number is not asked to find them.
+    assert " data-mart=" not in html.split('data-panel="data_health"')[1].split("</section>")[0]
+
+
+def test_without_health_the_page_has_no_panel() -> None:
+    empty = {name: MartTable(name, query.columns, ()) for name, query in DASHBOARD_MARTS.items()}
+    assert panel_of(render_html(empty, "empty.duckdb")).panel_status is None
+
+
+def _manifest_monitors(target: Path) -> dict[str, str]:
+    """Every test tagged monitor in a real build's manifest, with its status in run_results.json."""
+    manifest = json.loads((target / "manifest.json").read_text())
+    statuses = {r["unique_id"]: r["status"] for r in json.loads((target / "run_results.json").read_text())["results"]}
+    return {
+        node["name"]: statuses.get(unique_id, NOT_RUN)
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "test" and "monitor" in node["tags"]
+    }
+
+
+def test_the_health_panel_of_a_real_build_lists_every_monitor_and_unchecked_freshness(
+    rendered: Path, generated_build: Warehouse
+) -> None:
+    panel = panel_of(rendered.read_text())
+    assert panel.panel_status is not None, "the page has no Data health panel"
+    monitors = _manifest_monitors(generated_build.database.parent / "target")
+    shown = {row["data-name"]: row["cells"][0] for row in panel.rows if row["data-health"] == "monitor"}
+    assert shown == monitors
+    # The build ran no `dbt source freshness`: every check (or the section) says so.
+    checks = [row for row in panel.rows if row["data-health"] == "freshness"]
+    assert all(row["cells"][0] == NOT_CHECKED for row in checks)
+    assert "run dbt source freshness" in panel.panel_text
+
+
+def test_the_health_panel_of_a_real_build_shows_its_landing_run(rendered: Path, generated_build: Warehouse) -> None:
+    """Needs the landing manifest staged as staging.stg_landed_files."""
+    with duckdb.connect(str(generated_build.database), read_only=True) as connection:
+        (newest,) = connection.execute(
+            "select landing_run_id from staging.stg_landed_files order by landed_at desc limit 1"
+        ).fetchone() or (None,)
+    (landing,) = [row for row in panel_of(rendered.read_text()).rows if row["data-health"] == "landing"]
+    assert newest and landing["text"].startswith(f"{newest} at ")

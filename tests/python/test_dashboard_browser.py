@@ -29,6 +29,7 @@ import pytest
 
 from conftest import REPO, Warehouse
 from dashboard.export import find_chromium, load_page
+from health_fixtures import WARN_MONITOR, error_freshness, panel_of, write_manifest, write_run_results
 
 pytestmark = pytest.mark.dbt
 
@@ -74,6 +75,8 @@ def exported(chromium: str, generated_build: Warehouse, tmp_path_factory: pytest
             str(out),
             "--chromium",
             chromium,
+            "--target-path",
+            str(generated_build.database.parent / "target"),
         ],
         cwd=REPO,
         capture_output=True,
@@ -220,6 +223,40 @@ def test_the_pdf_is_one_page_the_width_of_the_dashboard(exported: Path) -> None:
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 1
     (box,) = {tuple(float(x) for x in m.split()) for m in re.findall(rb"/MediaBox\s*\[([^\]]+)\]", pdf)}
     assert box[2] == pytest.approx(1280 * 0.75)  # CSS pixels to points
+
+
+def test_the_health_panel_shows_a_warn_monitor_and_freshness_states_in_the_browser(
+    chromium: str, generated_build: Warehouse, tmp_path: Path
+) -> None:
+    """The real build's warehouse, dbt artifacts with a warn monitor and an error freshness."""
+    target = tmp_path / "target"
+    write_manifest(target)
+    write_run_results(target)
+    error_freshness(target)
+    out = tmp_path / "out"
+    database = str(generated_build.database)
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "dashboard", "render", "--database", database, "--out", str(out)),
+            *("--no-export", "--target-path", str(target)),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    page = load_page(chromium, (out / "dashboard.html").as_uri())
+    assert page.uncaught_errors == [] and page.root_attribute("data-rendered") == "ok"
+
+    panel = panel_of(page.dom)  # the page as the browser holds it after loading
+    assert panel.panel_status == "error"
+    assert "Data health" in panel.panel_text
+    warn = panel.row("monitor", WARN_MONITOR)
+    assert warn["cells"][0] == "warn" and WARN_MONITOR in warn["cells"][1]
+    assert warn["cells"][-1] == "12 failures"
+    assert panel.row("freshness", "ecommerce_landing.landed_events")["cells"][0] == "error"
+    assert panel.row("freshness", "ecommerce_landing.landed_files")["cells"][0] == "pass"
 
 
 # --- the dbt docs site ----------------------------------------------------------------------------------
