@@ -98,6 +98,9 @@ ifeq ($(CHECK),1)
 endif
 endif
 	$(DBT) build --full-refresh
+	@# freshness is shown by the report's Data health; the demo's events are from 2019, so the
+	@# events check says "error" by design and the demo goes on
+	$(DBT) source freshness || echo "dbt source freshness: a source is stale (see Data health below)"
 ifeq ($(CHECK),1)
 	$(PY) -m ingest report --database $(DEMO_DATABASE) --expected $(DEMO_DIR)/expected.json
 else

@@ -5,14 +5,20 @@
         unique_key=['event_date', 'product_id', 'category_id', 'brand_name'],
         partitioned_by=['event_date'],
         incremental_predicates=merge_window_predicates('event_date'),
+        pre_hook="{{ delete_days_of_replaced_files('event_date', 'date') }}",
         on_schema_change='fail'
     )
 }}
 
+-- the landing manifest and the files read, for the days of replaced files (incremental_batches.sql)
+-- depends_on: {{ ref('stg_landed_files') }}
+-- depends_on: {{ ref('stg_raw_files') }}
+
 -- The funnel's counts per day, product, category and brand as recorded on the
 -- events: a compact daily aggregate (tens of rows per product instead of one
 -- per event) from which the product, category, brand and daily funnel marts
--- are summed. An incremental run recomputes the days that received new events.
+-- are summed. An incremental run recomputes the days that received new events
+-- (the days a replaced file covered are emptied first).
 
 {%- set changed_days = days_changed_since_last_run(ref('stg_events')) %}
 

@@ -3,17 +3,23 @@
         materialized='incremental',
         incremental_strategy='merge',
         unique_key='product_id',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        pre_hook="{{ delete_all_if_files_replaced() }}"
     )
 }}
+
+-- the landing manifest and the files read, for the days of replaced files (incremental_batches.sql)
+-- depends_on: {{ ref('stg_landed_files') }}
+-- depends_on: {{ ref('stg_raw_files') }}
 
 -- One row per product: the attributes of its latest event (latest event_time,
 -- then the largest event_id), the range of prices it was seen at, and when it
 -- was first and last seen. Every measure here is a latest, a min or a max, so
 -- an incremental run folds the new events into the stored row of each product
--- they touch instead of reading every event again.
+-- they touch instead of reading every event again. A run after a replaced
+-- file rebuilds the table (a fold cannot take an event back out).
 
-{%- set watermark = loaded_watermark() %}
+{%- set watermark = watermark_unless_files_replaced() %}
 
 with
 

@@ -3,18 +3,23 @@
         materialized='incremental',
         incremental_strategy='merge',
         unique_key='session_id',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        pre_hook="{{ delete_all_if_files_replaced() }}"
     )
 }}
+
+-- the landing manifest and the files read, for the days of replaced files (incremental_batches.sql)
+-- depends_on: {{ ref('stg_landed_files') }}
+-- depends_on: {{ ref('stg_raw_files') }}
 
 -- One row per session (stg_events.session_id): when it started and ended, what
 -- happened in it, and whether it converted. The basis of fact_sessions,
 -- dim_user and the funnels. An incremental run recomputes only the sessions
 -- that received new events, from all of their events: those are no older than
 -- the earliest start of such a session already stored, so only that window of
--- stg_events is read.
+-- stg_events is read. A run after a replaced file rebuilds the table.
 
-{%- set watermark = loaded_watermark() %}
+{%- set watermark = watermark_unless_files_replaced() %}
 {%- set window_start = earliest_event_of_changed_sessions(watermark) %}
 
 with

@@ -3,15 +3,18 @@
         materialized='incremental',
         incremental_strategy='append',
         partitioned_by=['source_period'],
+        pre_hook="{{ delete_lines_of_replaced_files() }}",
         on_schema_change='fail'
     )
 }}
 
 -- Every raw line of each landed file, split into the nine Kaggle fields, typed
 -- where it can be, with the first reason (in a fixed order) it cannot be
--- accepted. The one model that reads the raw files, once: an incremental run
--- reads only the files it has not read before (a landed file never changes),
--- and appends their lines. Lines are not grouped here: duplicates are rare and
+-- accepted. The one model that reads the raw files for their content: an
+-- incremental run reads only the files whose current version (landing
+-- manifest) it has not read, whichever month they belong to, and appends their
+-- lines; a replaced file's earlier lines are deleted first (pre-hook). Lines
+-- are not grouped here: duplicates are rare and
 -- are removed in stg_events by a compact key, where grouping 110 M lines by
 -- their text would spill the whole text to disk. The raw text is kept only for
 -- rejected lines, which the quarantine shows.
@@ -22,7 +25,7 @@
 -- line without one is split on every comma, with no regular expression; only
 -- lines with a quote go through the patterns below.
 
-{%- set unread_files = unread_raw_files_predicate() %}
+{%- set files_to_read = raw_files_to_read() %}
 
 {#-
     A CSV field: quoted ("...", a quote inside written "") or free of quotes and
@@ -50,8 +53,8 @@ with
 source as (
 
     select * from {{ source('ecommerce_raw', 'events') }}
-    {% if unread_files is not none -%}
-        where {{ unread_files }}
+    {% if files_to_read is not none -%}
+        where {{ raw_files_predicate(files_to_read) }}
     {%- endif %}
 
 ),
@@ -71,6 +74,31 @@ renamed as (
 
 ),
 
+current_versions as (
+
+    select
+        source_file,
+        file_sha256
+    from {{ ref('stg_landed_files') }}
+    where is_current_version
+
+),
+
+versioned as (
+
+    select
+
+        renamed.*,
+
+        ---------- the manifest's version of the file (NULL if the manifest does not name it)
+        current_versions.file_sha256 as source_file_sha256
+
+    from renamed
+    left join current_versions
+        on renamed.source_file = current_versions.source_file
+
+),
+
 quote_flagged as (
 
     select
@@ -80,7 +108,7 @@ quote_flagged as (
         ---------- which path splits the line: split_part, or the quote-aware patterns
         strpos(raw_line, '"') > 0 as has_quotes
 
-    from renamed
+    from versioned
 
 ),
 
@@ -125,6 +153,7 @@ split as (
 
         source_file,
         source_period,
+        source_file_sha256,
         raw_line,
         has_quotes,
         is_well_quoted,
@@ -152,6 +181,7 @@ unquoted as (
 
         source_file,
         source_period,
+        source_file_sha256,
         raw_line,
         is_well_quoted,
         field_count,
@@ -232,6 +262,7 @@ select
     ---------- lineage
     source_period,
     source_file,
+    source_file_sha256,
     {{ run_loaded_marker() }} as loaded_in_run,
 
     ---------- outcome

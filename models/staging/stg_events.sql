@@ -5,15 +5,21 @@
         unique_key='event_id',
         partitioned_by=['day(event_time)'],
         incremental_predicates=merge_window_predicates('event_time'),
+        pre_hook="{{ delete_days_of_replaced_files('event_time') }}",
         on_schema_change='fail'
     )
 }}
+
+-- the landing manifest and the files read, for the days of replaced files (incremental_batches.sql)
+-- depends_on: {{ ref('stg_landed_files') }}
+-- depends_on: {{ ref('stg_raw_files') }}
 
 -- Accepted clickstream events, one row per distinct raw line: exact duplicate
 -- rows (repeated inside a file, or the same line in two files) are kept once.
 -- Copies of a line share its event_time, so duplicates are always found
 -- within one day: an incremental run recomputes only the days that received
--- new lines, and merges them.
+-- new lines (late ones included), and merges them; the days a replaced file
+-- covered are emptied first (pre-hook), so lines it no longer holds go.
 
 {%- set changed_days = days_changed_since_last_run(ref('stg_event_lines')) %}
 

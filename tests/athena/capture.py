@@ -30,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,19 +60,44 @@ class _NodeAwareHook(StatementHook):
 
 
 class BeforeAndAfter(DuckDBReference):
-    """The *after* DuckDB build, except that a query reading only the running model's own
-    table is answered from the *before* build."""
+    """The *after* DuckDB build, except that the running model's own table is as it was
+    *before* (the model has not run yet): a query reading only that table is answered from
+    the *before* build, and one that also reads other tables (the raw-reading models join
+    their own table with the landing manifest) from *after* with that one table swapped for
+    its *before* rows for the time of the query."""
 
     def __init__(self, after: Path, workdir: Path, manifest: dict[str, Any], before: DuckDBReference) -> None:
         super().__init__(after, workdir, manifest)
         self.before = before
+        self._exports = workdir / "before-tables"
+        self._swap = threading.Lock()  # a swapped table must not be seen by another thread's query
 
     def answer(self, trino_sql: str | exp.Expr) -> Any:
         statement = parse_trino(trino_sql) if isinstance(trino_sql, str) else trino_sql
         own = self.node_relation(str(getattr(_current, "node_id", "")))
-        if own is not None and relations(statement) == {own}:
-            return self.before.answer(statement)
-        return super().answer(statement)
+        read = relations(statement)
+        with self._swap:
+            if own is None or own not in read:
+                return super().answer(statement)
+            if read == {own}:
+                return self.before.answer(statement)
+            with self._as_before(own):
+                return super().answer(statement)
+
+    @contextmanager
+    def _as_before(self, relation: tuple[str, str]) -> Iterator[None]:
+        schema, table = relation
+        exported = self._exports / f"{schema}__{table}.parquet"
+        if not exported.exists():
+            self._exports.mkdir(parents=True, exist_ok=True)
+            self.before.execute(f"copy (select * from \"{schema}\".\"{table}\") to '{exported}' (format parquet)")
+        self.execute(f'alter table "{schema}"."{table}" rename to "{table}__after"')
+        self.execute(f"create table \"{schema}\".\"{table}\" as select * from read_parquet('{exported}')")
+        try:
+            yield
+        finally:
+            self.execute(f'drop table "{schema}"."{table}"')
+            self.execute(f'alter table "{schema}"."{table}__after" rename to "{table}"')
 
 
 def _run(command: list[str], env: dict[str, str] | None = None) -> None:

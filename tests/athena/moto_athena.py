@@ -11,9 +11,9 @@ the adapter's real incremental path. The hook therefore does, openly and nothing
   Iceberg), CREATE EXTERNAL TABLE (columns as written), ALTER TABLE RENAME (Iceberg only, as
   on Athena), ALTER TABLE ADD COLUMNS / SET TBLPROPERTIES, DROP TABLE;
 - fails the statements Athena would fail for catalog reasons (a CTAS onto an existing table,
-  a rename of a missing or non-Iceberg table, a MERGE into a non-Iceberg table, a query of a
-  relation that does not exist, a Hive CTAS of timestamp(6) columns...), with the reason in
-  the execution's StateChangeReason;
+  a rename of a missing or non-Iceberg table, a MERGE into or a DELETE from a missing or
+  non-Iceberg table, a query of a relation that does not exist, a Hive CTAS of timestamp(6)
+  columns...), with the reason in the execution's StateChangeReason;
 - answers SELECTs whose rows dbt reads: a data test gets a synthetic `failures = 0` row
   (counted and reported), a contract's empty-subquery probe gets the column types, a
   `select '<message>'` its message, and other queries the rows the DuckDB build gives for the
@@ -268,13 +268,18 @@ class StatementHook:
             else:
                 self.glue.delete_table(schema, table)
                 captured.effect = f"dropped {schema}.{table}"
-        elif kind in (st.Kind.MERGE, st.Kind.INSERT) and tree is not None:
+        elif kind in (st.Kind.MERGE, st.Kind.DELETE, st.Kind.INSERT) and tree is not None:
             target = _write_target(tree)
             found = self._require_table(*target)
-            if kind is st.Kind.MERGE and found.get("Parameters", {}).get("table_type", "").upper() != "ICEBERG":
+            iceberg = found.get("Parameters", {}).get("table_type", "").upper() == "ICEBERG"
+            if kind is st.Kind.MERGE and not iceberg:
                 raise AthenaWouldFail(f"NOT_SUPPORTED: MERGE INTO is only supported for Iceberg tables: {target}")
+            if kind is st.Kind.DELETE and not iceberg:
+                # Athena deletes rows of Iceberg tables only (a Hive table's files are immutable)
+                raise AthenaWouldFail(f"NOT_SUPPORTED: DELETE FROM is only supported for Iceberg tables: {target}")
             self._require_relations_exist(tree, exclude={target})
-            captured.effect = f"wrote into {target[0]}.{target[1]} (no data: moto executes nothing)"
+            what = "deleted from" if kind is st.Kind.DELETE else "wrote into"
+            captured.effect = f"{what} {target[0]}.{target[1]} (no data: moto executes nothing)"
         elif kind is st.Kind.SELECT and tree is not None:
             self._require_relations_exist(tree)
         # (a Trino statement sqlglot cannot parse is left to the parse check, which reports it)

@@ -32,6 +32,15 @@ from sqlglot.schema import MappingSchema
 
 ATHENA_CATALOG = "awsdatacatalog"
 RAW_SOURCE = "source.ecommerce_analytics.ecommerce_raw.events"
+MANIFEST_SOURCE = "source.ecommerce_analytics.ecommerce_raw.landed_files"
+# The DuckDB source's read_csv of the manifest: read_csv('<raw root>/manifest/landed_files/...', ...)
+_MANIFEST_READER = re.compile(r"^read_csv\('((?:[^']|'')*)/manifest/landed_files/")
+# The landing manifest's columns, as the on-run-start hook declares its external table on Athena
+# (macros/cross_engine/create_landing_manifest_table.sql); DuckDB's read_csv gives the same types.
+MANIFEST_COLUMNS = (
+    "file_path", "landing_month", "first_event_day", "last_event_day", "last_event_at", "row_count", "sha256",
+    "landed_at", "landing_run_id",
+)  # fmt: skip
 
 # ------------------------------------------------------------------ types
 
@@ -136,9 +145,16 @@ def parse_trino(trino_sql: str) -> exp.Expr:
         raise NotTranspilable(f"sqlglot cannot parse it as Trino: {str(error).splitlines()[0]}") from error
 
 
-def to_duckdb(trino_sql: str | exp.Expr, schema: Schema | MappingSchema | None = None) -> str:
+def to_duckdb(
+    trino_sql: str | exp.Expr,
+    schema: Schema | MappingSchema | None = None,
+    raw_roots: tuple[str, str] | None = None,
+) -> str:
     """Athena (Trino) SQL as DuckDB SQL, with `"awsdatacatalog"."schema"."table"` relations
-    renamed to the DuckDB warehouse's `"schema"."table"`.
+    renamed to the DuckDB warehouse's `"schema"."table"`, and, with `raw_roots` (Athena's raw
+    landing root, the DuckDB build's), a string literal under Athena's root moved under the
+    DuckDB build's: the SQL that spells a raw file's path (stg_landed_files' `source_file`)
+    then names the file the DuckDB build read, as `"$path"` does (DuckDBReference).
 
     With the warehouse's schema, the columns are qualified and typed first, so that Trino's
     integer division (`bigint / bigint` truncates) becomes an integer division on DuckDB, whose
@@ -149,6 +165,10 @@ def to_duckdb(trino_sql: str | exp.Expr, schema: Schema | MappingSchema | None =
     def rename(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Table) and node.catalog.lower() == ATHENA_CATALOG:
             node.set("catalog", None)
+        elif raw_roots is not None and isinstance(node, exp.Literal) and node.is_string:
+            athena_root, duckdb_root = (root.rstrip("/") + "/" for root in raw_roots)
+            if node.this.startswith(athena_root):
+                return exp.Literal.string(duckdb_root + node.this[len(athena_root) :])
         return node
 
     statement = statement.transform(rename).transform(_trino_to_milliseconds_of_a_difference)
@@ -189,17 +209,29 @@ class DuckDBReference:
     On Athena the staging model reads the external table `ecommerce_raw.event_lines` (one
     `line` column, `year`/`month` partitions, the `"$path"` pseudo-column); the DuckDB build
     reads the landed files with read_csv. That read_csv becomes here a view of the Athena
-    table's shape, so the Athena SQL of the staging model runs on the same files."""
+    table's shape, so the Athena SQL of the staging model runs on the same files. The landing
+    manifest likewise: `ecommerce_raw.landed_files` (an external table on Athena) is a view of
+    the DuckDB source's read_csv of the same manifest files, and the Athena SQL's raw landing
+    root (`athena_raw_root`, in literals such as stg_landed_files' paths) reads as the DuckDB
+    build's raw folder (the one that source's read_csv names)."""
 
-    def __init__(self, database: Path, workdir: Path, manifest: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        database: Path,
+        workdir: Path,
+        manifest: dict[str, Any] | None = None,
+        athena_raw_root: str | None = None,
+    ) -> None:
         """`manifest` is the DuckDB build's manifest.json: where each node landed, and the raw
-        source's read_csv (its relation name on DuckDB)."""
+        source's read_csv (its relation name on DuckDB); `athena_raw_root` the ECOM_RAW_S3_URI of
+        the Athena runs."""
         workdir.mkdir(parents=True, exist_ok=True)
         self.path = workdir / "reference.duckdb"
         shutil.copyfile(database, self.path)
         self._connection = duckdb.connect(str(self.path))
         self._lock = threading.Lock()  # moto answers requests on several threads
         self._nodes: dict[str, tuple[str, str]] = {}
+        self.raw_roots: tuple[str, str] | None = None  # (Athena's raw landing root, the DuckDB build's)
         if manifest is not None:
             for unique_id, node in manifest["nodes"].items():
                 if node["resource_type"] in ("model", "seed", "snapshot"):
@@ -212,6 +244,16 @@ class DuckDBReference:
                     'select line, cast(year as integer) as year, cast(month as integer) as month, filename as "$path" '
                     f"from {raw['relation_name']}"
                 )
+            landed = manifest["sources"].get(MANIFEST_SOURCE)
+            if landed is not None:
+                self._connection.execute("create schema if not exists ecommerce_raw")
+                self._connection.execute(
+                    f"create or replace view ecommerce_raw.landed_files as select {', '.join(MANIFEST_COLUMNS)} "
+                    f"from {landed['relation_name']}"
+                )
+                local = _MANIFEST_READER.match(landed["relation_name"])
+                if athena_raw_root is not None and local is not None:
+                    self.raw_roots = (athena_raw_root, local.group(1).replace("''", "'"))
         rows = self._connection.execute(
             "select table_schema, table_name, column_name, data_type from information_schema.columns "
             "where table_catalog = current_database() order by table_schema, table_name, ordinal_position"
@@ -245,6 +287,11 @@ class DuckDBReference:
             self._schema = MappingSchema(mapping, dialect="trino")
         return self._schema
 
+    def execute(self, duckdb_sql: str) -> None:
+        """A statement with no rows to read (copy, alter, create, drop) on this copy."""
+        with self._lock:
+            self._connection.execute(duckdb_sql)
+
     def query(self, duckdb_sql: str) -> Answer:
         with self._lock:
             described = self._connection.execute(f"describe {duckdb_sql}").fetchall()
@@ -256,7 +303,7 @@ class DuckDBReference:
         statement = parse_trino(trino_sql) if isinstance(trino_sql, str) else trino_sql
         if not all(self.has(schema, table) for schema, table in relations(statement)):
             return None
-        return self.query(to_duckdb(statement, self.schema()))
+        return self.query(to_duckdb(statement, self.schema(), self.raw_roots))
 
 
 # ------------------------------------------------------------------ the differential check
@@ -286,7 +333,7 @@ def compare(reference: DuckDBReference, schema: str, table: str, trino_select: s
     multiset, and its column names, in order, with the DuckDB target's own table."""
     relation = f"{schema}.{table}"
     try:
-        duckdb_sql = to_duckdb(trino_select, reference.schema())
+        duckdb_sql = to_duckdb(trino_select, reference.schema(), reference.raw_roots)
     except NotTranspilable as error:
         return Comparison(relation, "not transpilable", str(error))
     try:

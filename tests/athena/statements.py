@@ -3,8 +3,9 @@ runs it, and whether that engine's grammar accepts it.
 
 Athena runs two engines behind one API. Hive DDL (CREATE EXTERNAL TABLE, CREATE SCHEMA,
 ALTER TABLE, DROP TABLE, SHOW/DESCRIBE, MSCK) goes to the Hive metastore path, with
-backtick quoting; everything else (SELECT, CTAS, MERGE, INSERT, views, OPTIMIZE/VACUUM) is
-Trino SQL. So each statement is checked with the parser of its engine:
+backtick quoting; everything else (SELECT, CTAS, MERGE, INSERT, DELETE, views,
+OPTIMIZE/VACUUM) is Trino SQL (MERGE and DELETE are Iceberg DML: Athena runs them on Iceberg
+tables only). So each statement is checked with the parser of its engine:
 
 - Trino statements with `trino-sql-validator` (Trino's grammar, plus warnings for functions
   and types that are not in Trino's documented catalog), and a scan of our own for the type
@@ -48,6 +49,7 @@ class Kind(StrEnum):
 
     CTAS = "CTAS"
     MERGE = "MERGE"
+    DELETE = "DELETE"
     INSERT = "INSERT"
     SELECT = "SELECT"
     CREATE_VIEW = "CREATE VIEW"
@@ -88,6 +90,7 @@ _KIND_PATTERNS: list[tuple[re.Pattern[str], Kind]] = [
     (re.compile(r"^create\s+(schema|database)\b"), Kind.CREATE_SCHEMA),
     (re.compile(r"^create\s+table\b"), Kind.CTAS),  # refined below: CTAS or column-list DDL
     (re.compile(r"^merge\s+into\b"), Kind.MERGE),
+    (re.compile(r"^delete\s+from\b"), Kind.DELETE),
     (re.compile(r"^insert\s+(into|overwrite)\b"), Kind.INSERT),
     (re.compile(r"^(select|with|values|\()"), Kind.SELECT),
     (re.compile(r"^alter\s+table\s+\S+\s+rename\s+to\b"), Kind.ALTER_TABLE_RENAME),

@@ -72,6 +72,8 @@ class AthenaRuns:
     full_refresh: harness.DbtRun
     incremental: harness.DbtRun
     unit_tests: harness.DbtRun
+    freshness: harness.DbtRun
+    sources: dict[str, dict[str, Any]] = field(repr=False)  # sources.json results by unique_id
     statements: list[Captured] = field(repr=False)
     seen_by_moto: list[str] = field(repr=False)
     report: harness.Report = field(repr=False)
@@ -84,18 +86,23 @@ class AthenaRuns:
 def athena(generated_build: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AthenaRuns]:
     workdir = tmp_path_factory.mktemp("athena")
     manifest = json.loads((generated_build.database.parent / "target" / "manifest.json").read_text())
-    reference = DuckDBReference(generated_build.database, workdir / "reference", manifest)
+    reference = DuckDBReference(generated_build.database, workdir / "reference", manifest, harness.RAW_URI)
     with MotoAthena(reference) as aws:
         harness.prepare(aws)
         full = harness.dbt_athena(aws, workdir, "full-refresh", "build", "--full-refresh", *UNIT_TESTS_APART)
         incremental = harness.dbt_athena(aws, workdir, "incremental", "build", *UNIT_TESTS_APART)
         unit_tests = harness.dbt_athena(aws, workdir, "unit-tests", "test", "--select", "test_type:unit")
+        freshness = harness.dbt_athena(aws, workdir, "freshness", "source", "freshness")
+        sources_json = workdir / "target" / "sources.json"
+        sources = json.loads(sources_json.read_text())["results"] if sources_json.exists() else []
         seen = aws.statements_seen_by_moto()
         captured = list(aws.hook.statements)
         runs = AthenaRuns(
             full_refresh=full,
             incremental=incremental,
             unit_tests=unit_tests,
+            freshness=freshness,
+            sources={result["unique_id"]: result for result in sources},
             statements=captured,
             seen_by_moto=seen,
             report=harness.check_statements(captured),
@@ -173,7 +180,7 @@ def test_every_statement_moto_received_was_captured_and_checked(athena: AthenaRu
     captured = [s.sql for s in athena.statements]
     assert len(athena.seen_by_moto) == len(captured) == len(athena.report.checked)
     assert Counter(athena.seen_by_moto) == Counter(captured)
-    assert {s.run for s in athena.statements} == {"full-refresh", "incremental", "unit-tests"}
+    assert {s.run for s in athena.statements} == {"full-refresh", "incremental", "unit-tests", "freshness"}
 
 
 @pytest.mark.dbt
@@ -275,6 +282,7 @@ UNPARTITIONED_MERGES = {
     "model.ecommerce_analytics.int_sessions": "a session can span days; one row per session",
     "model.ecommerce_analytics.fact_sessions": "a session can span days; one row per session",
     "model.ecommerce_analytics.int_products": "one row per product, folded from the latest events",
+    "model.ecommerce_analytics.stg_raw_files": "one row per landed file (its current version), merged by path",
 }
 
 
@@ -375,6 +383,23 @@ def _unit_test_outcome(run: harness.DbtRun) -> str:
 
 
 @pytest.mark.dbt
+def test_source_freshness_runs_on_athena_from_the_landing_manifest(athena: AthenaRuns) -> None:
+    """`dbt source freshness --target athena` (run by the deploy before the build): both checks
+    get a value from the manifest table (the stand-in answers from the DuckDB build's manifest),
+    and their SQL is among the statements checked as Athena SQL."""
+    landing = athena.sources.get("source.ecommerce_analytics.ecommerce_raw.landed_files", {})
+    events = athena.sources.get("source.ecommerce_analytics.ecommerce_raw.events", {})
+    # landed minutes ago; the generated events are from 2019, older than any threshold
+    assert (landing.get("status"), events.get("status")) == ("pass", "error"), athena.freshness.stdout[-2000:]
+    assert str(events.get("max_loaded_at", "")).startswith("2019-11-30")
+    queries = [s.sql.lower() for s in athena.freshness.statements if s.kind is st.Kind.SELECT]
+    assert any("max(last_event_at)" in sql and "landed_files" in sql for sql in queries)
+    assert any("max(landed_at)" in sql and "landed_files" in sql for sql in queries)
+    ddl = [s.sql for s in athena.freshness.statements if s.kind is st.Kind.CREATE_EXTERNAL_TABLE]
+    assert any("landed_files" in sql for sql in ddl), "the hooks create the manifest table before the checks"
+
+
+@pytest.mark.dbt
 def test_unit_tests_run_and_are_checked(athena: AthenaRuns) -> None:
     results = [r for r in athena.unit_tests.run_results.get("results", []) if r["unique_id"].startswith("unit_test.")]
     assert len(results) == len(
@@ -409,6 +434,7 @@ def test_unit_tests_pass_on_athena(athena: AthenaRuns) -> None:
          "list_value"),
         ('merge into "s"."t" as target using "s"."u" as src on (target.k = src.k) '
          "when matched then update set v = epoch_ms(src.v)", "epoch_ms"),
+        ('delete from "s"."t" where event_date >= strptime(d, \'%Y-%m-%d\')', "strptime"),
     ],
 )  # fmt: skip
 def test_a_duckdb_only_function_is_flagged(sql: str, function: str) -> None:
@@ -444,6 +470,9 @@ def test_trinos_own_functions_are_not_flagged() -> None:
         "select a from t where b similar to 'x'",
         "create table `marts`.`x` with (format='parquet') as select 1 as a",  # Hive quoting in a CTAS
         'merge into "s"."t" as target using "s"."u" as src on target.k = src.k when matched then updat set v = 1',
+        'delete from "s"."t" using "s"."u" where t.k = u.k',  # DuckDB's DELETE ... USING
+        'delete from "s"."t" where a = 1 returning *',  # DuckDB's RETURNING
+        "delete from \"s\".\"t\" where source_file in ('a' 'b')",
         "select count(a, b) from t",  # wrong argument count for a built-in aggregate
     ],
 )
@@ -497,6 +526,10 @@ def test_hive_ddl_is_checked_with_sqlglot(sql: str, parses: bool) -> None:
         ('merge into "s"."t" as target using "s"."u" as src on target.k = src.k '
          "when not matched then insert (k) values (src.k)", st.Kind.MERGE),
         ('insert into "s"."t" ("a") (select "a" from "s"."u")', st.Kind.INSERT),
+        ('-- /* {"node_id": "model.p.m"} */\ndelete from "awsdatacatalog"."s"."t"\n'
+         "where (event_time >= timestamp '2019-10-04 00:00:00' and event_time < timestamp '2019-10-05 00:00:00')",
+         st.Kind.DELETE),
+        ('delete from "s"."t"', st.Kind.DELETE),
         ("with x as (select 1 as a) select a from x", st.Kind.SELECT),
         ("create external table `s`.`t` (a string) location 's3://b/'", st.Kind.CREATE_EXTERNAL_TABLE),
         ("alter table `s`.`t` rename to `s`.`u`", st.Kind.ALTER_TABLE_RENAME),
@@ -616,6 +649,13 @@ def test_the_stand_in_mirrors_the_catalog_and_fails_what_athena_would(small_stan
         "on target.line = src.c when matched then delete"
     )
     assert _athena_query(aws, merge)[0] == "FAILED"  # MERGE needs an Iceberg target
+    # so does DELETE (Iceberg DML, e.g. the pre-hooks that empty a replaced file's days)
+    delete = 'delete from "awsdatacatalog"."marts"."{}" where d >= timestamp \'2019-10-01 00:00:00\''
+    assert _athena_query(aws, delete.format("kpi__bkp"))[0] == "SUCCEEDED"
+    state, reason, _ = _athena_query(aws, delete.format("lines"))
+    assert (state, "only supported for Iceberg" in reason) == ("FAILED", True)
+    state, reason, _ = _athena_query(aws, delete.format("nowhere"))
+    assert (state, "TABLE_NOT_FOUND" in reason) == ("FAILED", True)
 
     # a Hive table cannot take Iceberg's microsecond timestamps (Athena engine v3)
     hive_ctas = (
@@ -628,5 +668,5 @@ def test_the_stand_in_mirrors_the_catalog_and_fails_what_athena_would(small_stan
     assert _athena_query(aws, hive_ctas.format(precision=3))[0] == "SUCCEEDED"
 
     # every statement was recorded, failed ones included, and moto lists the same
-    assert len(aws.hook.statements) == len(aws.statements_seen_by_moto()) == 13
+    assert len(aws.hook.statements) == len(aws.statements_seen_by_moto()) == 16
     assert aws.hook.synthetic_test_rows == 1

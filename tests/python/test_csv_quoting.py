@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import HEADER, Warehouse, land_expect_and_build, query, run_ingest, write_csv
+from conftest import HEADER, ROW_ACCOUNTING_TOTALS, Warehouse, land_expect_and_build, query, run_ingest, write_csv
 from ingest.csvline import split_fields
 from ingest.reference import parse_event, rejection_reason
 
@@ -121,7 +121,7 @@ def test_badly_quoted_lines_and_a_repeated_header_are_quarantined_with_their_rea
 
     assert {row["raw_line"]: (row["rejection_reason"], row["occurrences"]) for row in rows} == REJECTED
     assert {row["field_count"] for row in rows if row["raw_line"] == TOO_MANY_FIELDS} == {10}
-    accounting = query(quoted_build, "select * from marts.row_accounting")[0]
+    accounting = query(quoted_build, ROW_ACCOUNTING_TOTALS)[0]
     physical_lines = len(ACCEPTED) + sum(count for _, count in REJECTED.values())
     assert (accounting["rows_read"], accounting["rows_accepted"]) == (physical_lines, len(ACCEPTED))
 

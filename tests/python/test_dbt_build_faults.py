@@ -263,7 +263,7 @@ def clean(batches: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) ->
     run_dir = tmp_path_factory.mktemp("fault-clean")
     land(batches, BATCHES, run_dir)
     build_or_fail(run_dir, "--full-refresh")
-    return table_contents(warehouse_of(run_dir))
+    return table_contents(warehouse_of(run_dir), same_landings=False)
 
 
 @pytest.fixture(scope="module")
@@ -295,7 +295,7 @@ def outcome(
     stopped = stop_build_at(run_dir, fault.stop_at, fault.signal)
     raw_after_stop = raw_checksums(run_dir)
     files_read_after_stop = files_read(run_dir)
-    tables_after_stop = table_contents(warehouse_of(run_dir))
+    tables_after_stop = table_contents(warehouse_of(run_dir), same_landings=False)
     leftovers_after_stop = leftover_relations(run_dir)
 
     land(batches, fault.landed_after, run_dir)
@@ -309,7 +309,7 @@ def outcome(
         tables_after_stop=tables_after_stop,
         leftovers_after_stop=leftovers_after_stop,
         rerun=rerun,
-        tables_after_rerun=table_contents(warehouse_of(run_dir)),
+        tables_after_rerun=table_contents(warehouse_of(run_dir), same_landings=False),
         leftovers_after_rerun=leftover_relations(run_dir),
         raw_before_stop=raw_before_stop,
         raw_after_stop=raw_after_stop,

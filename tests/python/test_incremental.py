@@ -53,6 +53,7 @@ def test_the_second_build_really_ran_incrementally(builds: tuple[Warehouse, Ware
     merged = set(re.findall(r'MERGE INTO "[^"]+"\."[^"]+"\."(\w+)"', debug_log))
     appended = set(re.findall(r'insert into "[^"]+"\."[^"]+"\."(\w+)"', debug_log))
     assert merged == {
+        "stg_raw_files",
         "stg_events",
         "fact_purchases",
         "int_sessions",
@@ -60,14 +61,14 @@ def test_the_second_build_really_ran_incrementally(builds: tuple[Warehouse, Ware
         "int_product_days",
         "int_products",
     }
-    assert {"stg_event_lines", "stg_raw_files"} <= appended
+    assert "stg_event_lines" in appended
 
 
 @pytest.mark.dbt
 def test_appending_a_day_gives_the_same_tables_as_a_full_refresh(builds: tuple[Warehouse, Warehouse, str]) -> None:
     incremental, full, _ = builds
-    incremental_tables = table_contents(incremental)
-    full_tables = table_contents(full)
+    incremental_tables = table_contents(incremental, same_landings=False)
+    full_tables = table_contents(full, same_landings=False)
 
     assert incremental_tables.keys() == full_tables.keys()
     assert len(incremental_tables) >= 20

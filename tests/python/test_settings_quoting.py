@@ -51,7 +51,7 @@ def data_lines(raw: Path) -> dict[str, int]:
 def built(database: Path) -> tuple[int, dict[str, int], set[str]]:
     """row_accounting's rows read, stg_raw_files' lines by file, and every table name."""
     with duckdb.connect(str(database), read_only=True) as connection:
-        rows_read = connection.execute("select rows_read from marts.row_accounting").fetchall()[0][0]
+        rows_read = connection.execute("select sum(rows_read) from marts.row_accounting").fetchall()[0][0]
         files = dict(connection.execute("select source_file, lines_read from staging.stg_raw_files").fetchall())
         tables = {name for (name,) in connection.execute("select table_name from duckdb_tables()").fetchall()}
     return rows_read, files, tables

@@ -43,10 +43,11 @@ INSTALL = re.compile(
 PIP_INSTALL = re.compile(r"\bpip3?\s+install\b|-m\s+pip\s+install\b|\buv\s+pip\s+(?:install|sync)\b")
 LOCK_ARG = re.compile(r"(?:-r|--requirement)[=\s]+(?:\./)?" + re.escape(LOCK) + r"(?:\s|$)")
 MAIN_ONLY_IF = {f"github.ref == '{MAIN}'", f"'{MAIN}' == github.ref"}
-# What may start a workflow that holds the role: a push to main, or a run by hand, which the
-# job's `if` confines to main. pull_request* and workflow_run run other refs' code,
-# workflow_call the caller's ref, schedule and repository_dispatch nothing a person chose.
-CREDENTIALED_TRIGGERS = {"push", "workflow_dispatch"}
+# What may start a workflow that holds the role: a push to main, a run by hand, or the daily
+# schedule (the default branch's newest commit), the last two confined to main by the job's
+# `if`. pull_request* and workflow_run run other refs' code, workflow_call the caller's ref,
+# repository_dispatch whatever an API caller sends.
+CREDENTIALED_TRIGGERS = {"push", "workflow_dispatch", "schedule"}
 
 
 def load(text: str) -> Workflow:

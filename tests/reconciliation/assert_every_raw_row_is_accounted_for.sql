@@ -71,7 +71,13 @@ events_on_batch_days as (
 ),
 
 reported as (
-    select * from {{ ref('row_accounting') }}
+    -- one row per landing run: the totals
+    select
+        coalesce(sum(rows_read), 0) as rows_read,
+        coalesce(sum(rows_accepted), 0) as rows_accepted,
+        coalesce(sum(rows_quarantined), 0) as rows_quarantined,
+        coalesce(sum(duplicates_removed), 0) as duplicates_removed
+    from {{ ref('row_accounting') }}
 )
 
 select

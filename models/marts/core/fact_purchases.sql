@@ -5,13 +5,19 @@
         unique_key='purchase_id',
         partitioned_by=['day(purchased_at)'],
         incremental_predicates=merge_window_predicates('purchased_at'),
+        pre_hook="{{ delete_days_of_replaced_files('purchased_at') }}",
         on_schema_change='fail'
     )
 }}
 
+-- the landing manifest and the files read, for the days of replaced files (incremental_batches.sql)
+-- depends_on: {{ ref('stg_landed_files') }}
+-- depends_on: {{ ref('stg_raw_files') }}
+
 -- One row per purchase (a purchase event after duplicates are removed), with
 -- the order it belongs to. The order definition lives here and only here.
--- An incremental run recomputes the days on which stg_events changed.
+-- An incremental run recomputes the days on which stg_events changed (the days
+-- a replaced file covered are emptied first).
 
 {%- set changed_days = days_changed_since_last_run(ref('stg_events')) %}
 

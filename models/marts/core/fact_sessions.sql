@@ -3,14 +3,20 @@
         materialized='incremental',
         incremental_strategy='merge',
         unique_key='session_id',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        pre_hook="{{ delete_all_if_files_replaced() }}"
     )
 }}
 
--- One row per session, for session-level analysis (duration, depth, conversion).
--- An incremental run merges the sessions int_sessions changed since.
+-- the landing manifest and the files read, for the days of replaced files (incremental_batches.sql)
+-- depends_on: {{ ref('stg_landed_files') }}
+-- depends_on: {{ ref('stg_raw_files') }}
 
-{%- set watermark = loaded_watermark() %}
+-- One row per session, for session-level analysis (duration, depth, conversion).
+-- An incremental run merges the sessions int_sessions changed since; a run
+-- after a replaced file rebuilds the table.
+
+{%- set watermark = watermark_unless_files_replaced() %}
 
 with
 
