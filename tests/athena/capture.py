@@ -90,9 +90,9 @@ class BeforeAndAfter(DuckDBReference):
         exported = self._exports / f"{schema}__{table}.parquet"
         if not exported.exists():
             self._exports.mkdir(parents=True, exist_ok=True)
-            self.before.execute(f"copy (select * from \"{schema}\".\"{table}\") to '{exported}' (format parquet)")
+            self.before.execute(f'copy (select * from "{schema}"."{table}") to \'{exported}\' (format parquet)')
         self.execute(f'alter table "{schema}"."{table}" rename to "{table}__after"')
-        self.execute(f"create table \"{schema}\".\"{table}\" as select * from read_parquet('{exported}')")
+        self.execute(f'create table "{schema}"."{table}" as select * from read_parquet(\'{exported}\')')
         try:
             yield
         finally:
