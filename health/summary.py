@@ -164,7 +164,7 @@ def read_health_of(database: Path, target: Path | None = None, now: dt.datetime 
 # --- the last landing ----------------------------------------------------------------------------
 
 _LAST_LANDING_SQL = f"""
-    select landing_run_id, max(landed_at) as landed_at, count(*) as files, sum(row_count) as rows_landed,
+    select landing_run_id, max(landed_at) as landed_at, count(*) as files, sum(lines_landed) as rows_landed,
            (select count(distinct landing_run_id) from {LANDED_FILES}) as runs
     from {LANDED_FILES}
     group by landing_run_id

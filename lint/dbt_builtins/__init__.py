@@ -18,12 +18,23 @@ template global, as dbt's are.
 from __future__ import annotations
 
 import datetime as _dt
+import re as _re
 from typing import Any as _Any
 
 from jinja2 import pass_context as _pass_context
 from jinja2.runtime import Context as _Context
 
 execute = False
+
+
+class _Modules:
+    """dbt's `modules`: the Python modules a macro may use (the project's use re and datetime)."""
+
+    re = _re
+    datetime = _dt
+
+
+modules = _Modules()
 
 
 def env_var(name: str, default: str | None = None) -> str:

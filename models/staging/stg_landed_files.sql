@@ -27,7 +27,7 @@ renamed as (
         cast(first_event_day as date) as first_event_date,
         cast(last_event_day as date) as last_event_date,
         cast(last_event_at as timestamp) as last_event_at,
-        cast(row_count as bigint) as row_count,
+        cast(row_count as bigint) as lines_landed,
 
         ---------- the landing
         cast(landed_at as timestamp) as landed_at,
@@ -61,7 +61,7 @@ select
     first_event_date,
     last_event_date,
     last_event_at,
-    row_count,
+    lines_landed,
     landed_at,
     landing_run_id,
     is_current_version

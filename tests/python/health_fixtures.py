@@ -18,7 +18,7 @@ NOW = dt.datetime(2026, 12, 3, 10, 0, tzinfo=dt.UTC)
 LANDED_AT_SOURCE = f"source.{PROJECT}.ecommerce_landing.landed_files"
 EVENT_AT_SOURCE = f"source.{PROJECT}.ecommerce_landing.landed_events"
 
-# (landing_run_id, landed_at, [(file_path, row_count), ...]); the newest landed_at is the
+# (landing_run_id, landed_at, [(file_path, lines_landed), ...]); the newest landed_at is the
 # middle one, and its id is not the largest (a long run started first, finished last), so
 # neither the order of rows nor of ids finds it.
 LANDING_RUNS: list[tuple[str, dt.datetime, list[tuple[str, int]]]] = [
@@ -38,7 +38,7 @@ def write_landed_files(database: Path, runs: list[tuple[str, dt.datetime, list[t
         connection.execute("create schema if not exists staging")
         connection.execute(
             "create table staging.stg_landed_files (file_path varchar, source_file varchar, landing_month date, "
-            "first_event_date date, last_event_date date, last_event_at timestamp, row_count bigint, "
+            "first_event_date date, last_event_date date, last_event_at timestamp, lines_landed bigint, "
             "file_sha256 varchar, landed_at timestamp, landing_run_id varchar, is_current_version boolean)"
         )
         newest: dict[str, dt.datetime] = {}

@@ -18,7 +18,7 @@ current_versions as (
     select
         source_file,
         file_sha256,
-        row_count
+        lines_landed
     from {{ ref('stg_landed_files') }}
     where is_current_version
 )
@@ -28,7 +28,7 @@ select
     counted.source_file_sha256,
     counted.lines_read,
     current_versions.file_sha256 as manifest_sha256,
-    current_versions.row_count as manifest_row_count,
+    current_versions.lines_landed as manifest_lines_landed,
     case
         when current_versions.source_file is null then 'not in the landing manifest'
         when counted.source_file_sha256 is null
@@ -41,4 +41,4 @@ left join current_versions
 where current_versions.source_file is null
     or counted.source_file_sha256 is null
     or counted.source_file_sha256 <> current_versions.file_sha256
-    or counted.lines_read <> current_versions.row_count
+    or counted.lines_read <> current_versions.lines_landed
