@@ -12,6 +12,7 @@ of the `raw_partition_years` var.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -71,9 +72,20 @@ def dbt(*args: str, env: dict[str, str], project: Path = REPO, cwd: Path = REPO)
     )
 
 
+# When an on-run-start hook fails, dbt leaves a ThreadPool unclosed, and at interpreter exit
+# Python may print "Exception ignored in: <function Pool.__del__ ...>" with an OSError traceback
+# from the pool's own pipe, depending on timing (seen once in CI on a loaded machine, 7 of 8
+# cases; never in the other runs). That is dbt's shutdown noise, not this project's error: it is
+# taken out before the output is checked for a traceback.
+_DBT_POOL_SHUTDOWN_NOISE = re.compile(
+    r"Exception ignored in: <function Pool\.__del__ at 0x[0-9a-f]+>\n"
+    r"Traceback \(most recent call last\):\n(?:[ ]+.*\n)*OSError: \[Errno 9\] Bad file descriptor\n?"
+)
+
+
 def assert_one_line_error(result: subprocess.CompletedProcess[str], variable: str, value: str, shape: str) -> None:
     """The run failed, and exactly one line names the variable, its value and the shape expected."""
-    output = result.stdout + result.stderr
+    output = _DBT_POOL_SHUTDOWN_NOISE.sub("", result.stdout + result.stderr)
     assert result.returncode != 0, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
     lines = [line for line in output.splitlines() if f"{variable}={value!r} is not valid: expected" in line]
