@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from athena_estimate.errors import EstimateError
+from athena_ledger.billing import CHARGED_KINDS  # what Athena bills: the ledger's rule
 
 
 class Run(StrEnum):
@@ -24,10 +25,6 @@ class Run(StrEnum):
     def label(self) -> str:
         return {Run.FULL: "full build", Run.DAY: "incremental day", Run.NOTHING: "nothing new"}[self]
 
-
-# The statements Athena bills: queries, CTAS, INSERT and MERGE. DDL (CREATE EXTERNAL TABLE,
-# CREATE SCHEMA, ALTER TABLE, DROP, SHOW/DESCRIBE) and views are free.
-CHARGED_KINDS = frozenset({"SELECT", "CTAS", "INSERT", "MERGE", "OPTIMIZE/VACUUM"})
 
 _QUERY_COMMENT = re.compile(r"^[ \t]*--[^\n]*$", re.MULTILINE)
 

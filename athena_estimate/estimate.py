@@ -21,25 +21,17 @@ from athena_estimate.captured import Capture, Run, Statement
 from athena_estimate.pruning import may_match
 from athena_estimate.scan import Catalog, TableRead, statement_reads
 from athena_estimate.sizes import RAW_RELATION, Sizes, TableSize, canonical_raw_path
+from athena_ledger.billing import USD_PER_TB, billed_bytes  # the one billing rule, the ledger's
+from athena_ledger.billing import usd as ledger_usd
 
-MB = 1_000_000
-GB = 1_000_000_000
-TB = 1_000_000_000_000
-MIN_BILLED = 10 * MB
-USD_PER_TB = 5.0
 TMP_SUFFIX = "__dbt_tmp"
 BATCH_COLUMN = "loaded_in_run"
 _DERIVED = re.compile(r"(__dbt_tmp(_[0-9a-f_]+)?|__ha|__bkp|__tmp_not_partitioned|__dbt_tmp_snapshot)$")
 RAW_COLUMNS = {"line": "varchar", "year": "integer", "month": "integer", "$path": "varchar"}
 
 
-def billed_bytes(scanned: int) -> int:
-    """What Athena bills for one query that scanned `scanned` bytes."""
-    return max(MIN_BILLED, -(-scanned // MB) * MB)
-
-
 def usd(billed: int) -> float:
-    return billed / TB * USD_PER_TB
+    return ledger_usd(billed, USD_PER_TB)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from athena_estimate.captured import Capture, Run
-from athena_estimate.estimate import GB, MB, MIN_BILLED, Estimator, StatementCost, Totals, by_group, totals
+from athena_estimate.estimate import Estimator, StatementCost, Totals, by_group, totals
 from athena_estimate.findings import Finding, findings
 from athena_estimate.sizes import RAW_RELATION, Sizes
+from athena_ledger.billing import GB, MB, MIN_BILLED
 
 RUNS = (Run.FULL, Run.DAY, Run.NOTHING)
 

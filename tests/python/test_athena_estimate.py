@@ -16,12 +16,13 @@ from athena_estimate import captured
 from athena_estimate.captured import Capture, Node, Run, Statement
 from athena_estimate.cli import main
 from athena_estimate.errors import EstimateError
-from athena_estimate.estimate import MB, MIN_BILLED, Estimator, billed_bytes, estimate, totals
+from athena_estimate.estimate import Estimator, estimate, totals
 from athena_estimate.export import measure_warehouse
 from athena_estimate.findings import findings
 from athena_estimate.pruning import UNKNOWN, Range, compare, evaluate
 from athena_estimate.scan import inline_ctes, parse, statement_reads
 from athena_estimate.sizes import RAW_RELATION, Partitioning, PartitionSize, RawFile, Sizes, TableSize
+from athena_ledger.billing import MB, MIN_BILLED, billed_bytes
 
 DAYS = ["2019-11-28", "2019-11-29", "2019-11-30"]
 EVENT_COLUMNS = ["event_id", "event_time", "event_date", "user_id", "price", "loaded_in_run"]
