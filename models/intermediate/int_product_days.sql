@@ -5,7 +5,10 @@
         unique_key=['event_date', 'product_id', 'category_id', 'brand_name'],
         partitioned_by=['event_date'],
         incremental_predicates=merge_window_predicates('event_date'),
-        pre_hook="{{ delete_days_of_replaced_files('event_date', 'date') }}",
+        pre_hook=[
+            "{{ remember_batch_days(ref('stg_events'), 'event_date', 'date') }}",
+            "{{ delete_days_of_replaced_files('event_date', 'date') }}",
+        ],
         on_schema_change='fail'
     )
 }}

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         partitioned_by=['source_period'],
-        pre_hook="{{ delete_lines_of_replaced_files() }}",
+        pre_hook=["{{ remember_batch_periods() }}", "{{ delete_lines_of_replaced_files() }}"],
         on_schema_change='fail'
     )
 }}

@@ -5,7 +5,10 @@
         unique_key='event_id',
         partitioned_by=['day(event_time)'],
         incremental_predicates=merge_window_predicates('event_time'),
-        pre_hook="{{ delete_days_of_replaced_files('event_time') }}",
+        pre_hook=[
+            "{{ remember_batch_days(ref('stg_event_lines'), 'event_time') }}",
+            "{{ delete_days_of_replaced_files('event_time') }}",
+        ],
         on_schema_change='fail'
     )
 }}

@@ -43,6 +43,10 @@ from tests.athena.reference import DuckDBReference, parse_trino, relations
 
 LAST_DAY_FILE = "2019-11-30.csv"
 RUNS = ("full-refresh", "incremental-day", "nothing-new")
+# With capture(vacuum=True), a fourth run: the weekly housekeeping build (OPTIMIZE and VACUUM of
+# every incremental table, macros/cross_engine/iceberg_housekeeping.sql), answered from *after*.
+VACUUM_RUN = "vacuum"
+VACUUM_ARGS = ["--vars", "{iceberg_vacuum: true}"]
 _BUILD_ARGS = ["build", "--exclude", "test_type:unit"]
 
 _current = threading.local()  # the node whose statement the stand-in is answering, per thread
@@ -189,8 +193,9 @@ def _source_state() -> dict[str, Any]:
     return {"commit": git("rev-parse", "--short", "HEAD"), "changed": [p for p in changed if not p.endswith(".py")]}
 
 
-def capture(workdir: Path, events: int, seed: int) -> dict[str, Any]:
-    """The three runs' statements (and each run's outcome) as a JSON-ready document."""
+def capture(workdir: Path, events: int, seed: int, vacuum: bool = False) -> dict[str, Any]:
+    """The three runs' statements (and each run's outcome) as a JSON-ready document; with
+    `vacuum`, a fourth run with the weekly housekeeping on."""
     source = _source_state()
     generated, held_back, raw = workdir / "generated", workdir / "held-back", workdir / "raw"
     _ingest("generate", "--out", generated, "--events", str(events), "--seed", str(seed), "--per-day", "--no-expected")
@@ -218,6 +223,8 @@ def capture(workdir: Path, events: int, seed: int) -> dict[str, Any]:
             runs.append(harness.dbt_athena(aws, workdir, RUNS[1], *_BUILD_ARGS))
             aws.hook.reference = after
             runs.append(harness.dbt_athena(aws, workdir, RUNS[2], *_BUILD_ARGS))
+            if vacuum:
+                runs.append(harness.dbt_athena(aws, workdir, VACUUM_RUN, *_BUILD_ARGS, *VACUUM_ARGS))
     finally:
         for reference in references:
             reference.close()

@@ -13,7 +13,9 @@ the adapter's real incremental path. The hook therefore does, openly and nothing
 - fails the statements Athena would fail for catalog reasons (a CTAS onto an existing table,
   a rename of a missing or non-Iceberg table, a MERGE into or a DELETE from a missing or
   non-Iceberg table, a query of a relation that does not exist, a Hive CTAS of timestamp(6)
-  columns...), with the reason in the execution's StateChangeReason;
+  columns, an OPTIMIZE/VACUUM of a missing or non-Iceberg table or an OPTIMIZE predicate on
+  a column the table is not partitioned on...), with the reason in the execution's
+  StateChangeReason;
 - answers SELECTs whose rows dbt reads: a data test gets a synthetic `failures = 0` row
   (counted and reported), a contract's empty-subquery probe gets the column types, a
   `select '<message>'` its message, and other queries the rows the DuckDB build gives for the
@@ -111,6 +113,9 @@ class StatementHook:
         self.synthetic_test_rows = 0
         self.seconds = 0.0  # time spent in the hook, reported with the run time
         self._lock = threading.RLock()  # moto serves requests on several threads
+        # The partition source columns of each Iceberg table the stand-in created (Athena keeps
+        # them in the Iceberg metadata, not in Glue): what an OPTIMIZE predicate may name.
+        self.iceberg_partitions: dict[tuple[str, str], list[str]] = {}
         self._originals: list[tuple[Any, str, Any]] = []
 
     # -- installation
@@ -182,7 +187,9 @@ class StatementHook:
             self.statements.append(captured)
             try:
                 # Trino statements are parsed once here; the catalog and the answers share the tree.
-                tree = _parse_trino_or_none(st.body(query)) if kind.engine is st.Engine.TRINO else None
+                # (OPTIMIZE/VACUUM are not Trino's grammar: st.parse_maintenance reads them)
+                trino = kind.engine is st.Engine.TRINO and kind is not st.Kind.MAINTENANCE
+                tree = _parse_trino_or_none(st.body(query)) if trino else None
                 self._mirror(captured, tree)
                 self._answer(backend, captured, results_class, tree)
             except AthenaWouldFail as failure:
@@ -244,6 +251,7 @@ class StatementHook:
                 raise AthenaWouldFail(f"Table '{to_schema}.{to_table}' already exists")
             self.glue.create_table(to_schema, to_table, {**_table_input(source), "Name": to_table})
             self.glue.delete_table(schema, table)
+            self.iceberg_partitions[(to_schema, to_table)] = self.iceberg_partitions.pop((schema, table), [])
             captured.effect = f"renamed {schema}.{table} to {to_schema}.{to_table}"
         elif kind is st.Kind.ALTER_TABLE:
             (schema, table), rest = st.parse_alter(sql)
@@ -267,7 +275,10 @@ class StatementHook:
                 captured.effect = "nothing to drop"
             else:
                 self.glue.delete_table(schema, table)
+                self.iceberg_partitions.pop((schema, table), None)
                 captured.effect = f"dropped {schema}.{table}"
+        elif kind is st.Kind.MAINTENANCE:
+            self._mirror_maintenance(captured)
         elif kind in (st.Kind.MERGE, st.Kind.DELETE, st.Kind.INSERT) and tree is not None:
             target = _write_target(tree)
             found = self._require_table(*target)
@@ -283,6 +294,32 @@ class StatementHook:
         elif kind is st.Kind.SELECT and tree is not None:
             self._require_relations_exist(tree)
         # (a Trino statement sqlglot cannot parse is left to the parse check, which reports it)
+
+    def _mirror_maintenance(self, captured: Captured) -> None:
+        """OPTIMIZE/VACUUM: Athena runs them on Iceberg tables only, and an OPTIMIZE predicate may
+        name partition columns only (for a `day(event_time)` partition, event_time)."""
+        try:
+            statement = st.parse_maintenance(captured.sql)
+        except ValueError as error:
+            raise AthenaWouldFail(f"line 1:1: mismatched input: {error}") from error
+        found = self._require_table(statement.schema, statement.table)
+        if found.get("Parameters", {}).get("table_type", "").upper() != "ICEBERG":
+            raise AthenaWouldFail(
+                f"NOT_SUPPORTED: {statement.action.upper()} is only supported for Iceberg tables: "
+                f"{statement.schema}.{statement.table}"
+            )
+        partitions = self.iceberg_partitions.get((statement.schema, statement.table), [])
+        try:
+            outside = sorted(statement.where_columns - set(partitions))
+        except sqlglot.errors.SqlglotError as error:
+            raise AthenaWouldFail(f"the OPTIMIZE predicate does not parse: {error}") from error
+        if outside:
+            raise AthenaWouldFail(
+                f"INVALID_ARGUMENT: only partition columns are allowed in the OPTIMIZE predicate, not {outside} "
+                f"(partitioned on {partitions or 'nothing'}): {statement.schema}.{statement.table}"
+            )
+        where = f" where {statement.where}" if statement.where else ""
+        captured.effect = f"{statement.action} of {statement.schema}.{statement.table}{where} (moto executes nothing)"
 
     def _require_relations_exist(self, tree: exp.Expr, exclude: set[tuple[str, str]] | None = None) -> None:
         for schema, table in sorted(st.referenced_tables(tree) - (exclude or set())):
@@ -312,6 +349,9 @@ class StatementHook:
         file_format = str(ctas.properties.get("format", "parquet")).lower()
         table_input: dict[str, Any]
         if table_type == "iceberg":
+            self.iceberg_partitions[(ctas.schema, ctas.table)] = [
+                st.partition_source_column(spec) for spec in ctas.partitioning or []
+            ]
             table_input = {
                 "Name": ctas.table,
                 "TableType": "EXTERNAL_TABLE",

@@ -4,7 +4,7 @@ runs it, and whether that engine's grammar accepts it.
 Athena runs two engines behind one API. Hive DDL (CREATE EXTERNAL TABLE, CREATE SCHEMA,
 ALTER TABLE, DROP TABLE, SHOW/DESCRIBE, MSCK) goes to the Hive metastore path, with
 backtick quoting; everything else (SELECT, CTAS, MERGE, INSERT, DELETE, views,
-OPTIMIZE/VACUUM) is Trino SQL (MERGE and DELETE are Iceberg DML: Athena runs them on Iceberg
+OPTIMIZE/VACUUM) runs on Trino (MERGE and DELETE are Iceberg DML: Athena runs them on Iceberg
 tables only). So each statement is checked with the parser of its engine:
 
 - Trino statements with `trino-sql-validator` (Trino's grammar, plus warnings for functions
@@ -12,7 +12,11 @@ tables only). So each statement is checked with the parser of its engine:
   names written in CAST/TRY_CAST, because the validator lets DuckDB-only types such as
   HUGEINT or TEXT through;
 - Hive DDL with `sqlglot.parse_one(sql, read='athena')`, counting sqlglot's silent fallback
-  to an opaque `Command` as a failure (sqlglot only logs a warning when it gives up).
+  to an opaque `Command` as a failure (sqlglot only logs a warning when it gives up);
+- Athena's Iceberg maintenance (`OPTIMIZE ... REWRITE DATA USING BIN_PACK [WHERE ...]`,
+  `VACUUM`), which is not in Trino's grammar, against Athena's syntax strictly, its predicate
+  with the Trino validator (the stand-in checks the table is Iceberg and the predicate names
+  partition columns only).
 
 It also reads what the Iceberg and incremental checks need from a statement: the CTAS
 target, its `WITH (...)` properties and SELECT body, and the ON clause of a MERGE.
@@ -314,11 +318,78 @@ def check_hive_ddl(sql: str) -> Check:
     return Check(parser=parser)
 
 
+# Athena's Iceberg maintenance, which is not in Trino's grammar (Trino spells it ALTER TABLE
+# EXECUTE): `OPTIMIZE [db.]table REWRITE DATA USING BIN_PACK [WHERE predicate]`, `VACUUM
+# [db.]table`. Names unquoted here (VACUUM takes no double quotes; ours are plain identifiers).
+_MAINTENANCE_NAME = r"([a-z0-9][a-z0-9_]*)\.([a-z0-9][a-z0-9_]*)"
+_OPTIMIZE = re.compile(
+    rf"^optimize\s+{_MAINTENANCE_NAME}\s+rewrite\s+data\s+using\s+bin_pack(?:\s+where\s+(\S.*))?$",
+    re.IGNORECASE | re.DOTALL,
+)
+_VACUUM = re.compile(rf"^vacuum\s+{_MAINTENANCE_NAME}$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """An `OPTIMIZE ... REWRITE DATA USING BIN_PACK [WHERE ...]` or a `VACUUM`."""
+
+    action: str  # "optimize" or "vacuum"
+    schema: str
+    table: str
+    where: str | None  # the OPTIMIZE predicate, Trino SQL
+
+    @property
+    def where_columns(self) -> set[str]:
+        """The columns the predicate names."""
+        if self.where is None:
+            return set()
+        tree = sqlglot.parse_one(self.where, read="trino")
+        return {column.name.lower() for column in tree.find_all(exp.Column)}
+
+
+def parse_maintenance(sql: str) -> Maintenance:
+    """An OPTIMIZE or VACUUM in Athena's syntax; ValueError for anything else."""
+    text = body(sql)
+    if match := _OPTIMIZE.match(text):
+        where = match.group(3)
+        return Maintenance("optimize", match.group(1).lower(), match.group(2).lower(), where.strip() if where else None)
+    if match := _VACUUM.match(text):
+        return Maintenance("vacuum", match.group(1).lower(), match.group(2).lower(), None)
+    raise ValueError(f"not Athena's OPTIMIZE ... REWRITE DATA USING BIN_PACK [WHERE ...] or VACUUM: {text[:80]!r}")
+
+
+def check_maintenance(sql: str) -> Check:
+    """Athena's OPTIMIZE/VACUUM syntax, strictly; an OPTIMIZE predicate is checked as Trino SQL
+    (as the WHERE of a query on the table) and must name at least one column."""
+    parser = "athena maintenance syntax (+ trino-sql-validator for the predicate)"
+    try:
+        statement = parse_maintenance(sql)
+    except ValueError as error:
+        return Check(parser=parser, error=str(error))
+    if statement.where is None:
+        return Check(parser=parser)
+    predicate = check_trino(f"select 1 from {statement.schema}.{statement.table} where {statement.where}")
+    if predicate.error is None:
+        try:
+            if not statement.where_columns:
+                return Check(parser=parser, error=f"an OPTIMIZE predicate on no column: {statement.where!r}")
+        except (ParseError, TokenError) as error:
+            return Check(parser=parser, error=str(error).splitlines()[0])
+    return Check(
+        parser=parser,
+        error=predicate.error,
+        unknown_functions=predicate.unknown_functions,
+        unknown_types=predicate.unknown_types,
+    )
+
+
 def check(sql: str, kind: Kind | None = None) -> Check:
     """Check one statement with the parser of the engine that runs it."""
     kind = kind or classify(sql)
     if kind is Kind.OTHER:
         return Check(parser="none", error=f"unrecognised statement: {body(sql)[:80]!r}")
+    if kind is Kind.MAINTENANCE:
+        return check_maintenance(sql)
     return check_hive_ddl(sql) if kind.engine is Engine.HIVE else check_trino(sql)
 
 

@@ -657,6 +657,31 @@ def test_the_stand_in_mirrors_the_catalog_and_fails_what_athena_would(small_stan
     state, reason, _ = _athena_query(aws, delete.format("nowhere"))
     assert (state, "TABLE_NOT_FOUND" in reason) == ("FAILED", True)
 
+    # OPTIMIZE/VACUUM (Iceberg housekeeping): Iceberg tables only, an OPTIMIZE predicate on
+    # partition columns only, Athena's own syntax
+    partitioned = (
+        'create table "awsdatacatalog"."marts"."kpi__ha" with (table_type=\'iceberg\', is_external=false, '
+        "location='s3://warehouse/dbt/marts/kpi__ha/1', partitioning=ARRAY['day(d)'], format='parquet', "
+        "vacuum_max_snapshot_age_seconds=604800, vacuum_min_snapshots_to_keep=5) "
+        'as select * from "awsdatacatalog"."marts"."kpi__bkp"'
+    )
+    assert _athena_query(aws, partitioned)[:2] == ("SUCCEEDED", "")
+    optimize = "optimize marts.kpi__ha rewrite data using bin_pack"
+    window = " where (d >= timestamp '2019-10-01 00:00:00' and d < timestamp '2019-10-02 00:00:00')"
+    assert _athena_query(aws, optimize)[0] == "SUCCEEDED"
+    assert _athena_query(aws, optimize + window)[0] == "SUCCEEDED"
+    assert _athena_query(aws, "vacuum marts.kpi__ha")[0] == "SUCCEEDED"
+    state, reason, _ = _athena_query(aws, optimize + " where a = 7")
+    assert (state, "only partition columns" in reason) == ("FAILED", True)
+    state, reason, _ = _athena_query(aws, "optimize marts.kpi__bkp rewrite data using bin_pack" + window)
+    assert (state, "only partition columns" in reason) == ("FAILED", True)  # kpi__bkp is not partitioned
+    for statement in ("vacuum marts.lines", "optimize marts.lines rewrite data using bin_pack"):
+        state, reason, _ = _athena_query(aws, statement)
+        assert (state, "only supported for Iceberg" in reason) == ("FAILED", True)
+    state, reason, _ = _athena_query(aws, "vacuum marts.nowhere")
+    assert (state, "TABLE_NOT_FOUND" in reason) == ("FAILED", True)
+    assert _athena_query(aws, 'vacuum "marts"."kpi__ha"')[0] == "FAILED"  # VACUUM takes no double quotes
+
     # a Hive table cannot take Iceberg's microsecond timestamps (Athena engine v3)
     hive_ctas = (
         'create table "awsdatacatalog"."marts"."kpi" with (table_type=\'hive\', is_external=true, '
@@ -668,5 +693,5 @@ def test_the_stand_in_mirrors_the_catalog_and_fails_what_athena_would(small_stan
     assert _athena_query(aws, hive_ctas.format(precision=3))[0] == "SUCCEEDED"
 
     # every statement was recorded, failed ones included, and moto lists the same
-    assert len(aws.hook.statements) == len(aws.statements_seen_by_moto()) == 16
+    assert len(aws.hook.statements) == len(aws.statements_seen_by_moto()) == 26
     assert aws.hook.synthetic_test_rows == 1

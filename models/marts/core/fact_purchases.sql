@@ -5,7 +5,10 @@
         unique_key='purchase_id',
         partitioned_by=['day(purchased_at)'],
         incremental_predicates=merge_window_predicates('purchased_at'),
-        pre_hook="{{ delete_days_of_replaced_files('purchased_at') }}",
+        pre_hook=[
+            "{{ remember_batch_days(ref('stg_events'), 'purchased_at') }}",
+            "{{ delete_days_of_replaced_files('purchased_at') }}",
+        ],
         on_schema_change='fail'
     )
 }}
