@@ -24,7 +24,6 @@ target, its `WITH (...)` properties and SELECT body, and the ON clause of a MERG
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,8 +35,9 @@ import trino_sql_validator
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-# dbt-athena puts the query comment on a line of its own: `-- /* {...json...} */`.
-_QUERY_COMMENT = re.compile(r"^[ \t]*--[ \t]*/\*[ \t]*(\{.*\})[ \t]*\*/[ \t]*;?[ \t]*$", re.MULTILINE)
+# the dbt query comment, parsed as the cost ledger parses it (one reading of the format)
+from athena_ledger.statement import query_comment
+
 _LINE_COMMENT = re.compile(r"^[ \t]*--[^\n]*$", re.MULTILINE)
 
 
@@ -110,18 +110,6 @@ _KIND_PATTERNS: list[tuple[re.Pattern[str], Kind]] = [
 # A CTAS names its properties with WITH (...) and ends in AS <query>; Athena's other
 # CREATE TABLE is Hive-style DDL with a column list.
 _CTAS_SHAPE = re.compile(r"^create\s+table\s+(if\s+not\s+exists\s+)?[^\s(]+\s+(with\s*\(|as\b)", re.DOTALL)
-
-
-def query_comment(sql: str) -> dict[str, Any]:
-    """The dbt query comment of a statement (node_id, target_name...), {} when it has none."""
-    match = _QUERY_COMMENT.search(sql)
-    if not match:
-        return {}
-    try:
-        parsed = json.loads(match.group(1))
-    except json.JSONDecodeError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 def body(sql: str) -> str:
