@@ -38,6 +38,7 @@ class Statement:
     sql: str
     purpose: str | None = None
     failure: str | None = None
+    execution_id: str = ""  # the stand-in's QueryExecutionId
 
     @property
     def charged(self) -> bool:
@@ -97,6 +98,11 @@ def load(path: Path) -> Capture:
         document: dict[str, Any] = json.loads(path.read_text())
     except FileNotFoundError:
         raise EstimateError(f"no captured statements at {path}: run `python -m athena_estimate capture`") from None
+    return from_document(document, str(path))
+
+
+def from_document(document: dict[str, Any], origin: str = "the capture") -> Capture:
+    """The capture in a document written by `python -m tests.athena.capture`."""
     labels = {run.value for run in Run}
     statements = [
         Statement(
@@ -107,13 +113,14 @@ def load(path: Path) -> Capture:
             sql=str(item["sql"]),
             purpose=item.get("purpose"),
             failure=item.get("failure"),
+            execution_id=str(item.get("execution_id") or ""),
         )
         for item in document["statements"]
         if item["run"] in labels
     ]
     missing = labels - {s.run.value for s in statements}
     if missing:
-        raise EstimateError(f"{path} has no statements of run(s) {', '.join(sorted(missing))}")
+        raise EstimateError(f"{origin} has no statements of run(s) {', '.join(sorted(missing))}")
     nodes = {
         unique_id: Node(
             unique_id=unique_id,

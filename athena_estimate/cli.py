@@ -5,6 +5,7 @@
     sizes    a DuckDB warehouse exported to Parquet (zstd, partitioned as on Athena) and
              measured per partition and column, plus the landed raw files, to JSON
     report   the two combined: the Markdown section, printed (and appended with --report)
+    ledger   the two combined for one run, in the cost ledger's table and JSON (python -m athena_ledger)
 
 A user mistake is one line on stderr with exit status 2, never a traceback.
 """
@@ -19,11 +20,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from athena_estimate import captured
+from athena_estimate.as_ledger import estimated_ledger
+from athena_estimate.captured import Run
 from athena_estimate.errors import EstimateError
 from athena_estimate.estimate import estimate
 from athena_estimate.export import measure_warehouse
 from athena_estimate.report import render
 from athena_estimate.sizes import Sizes
+from athena_ledger import render as render_ledger
+from athena_ledger.billing import USD_PER_TB
+from athena_ledger.ledger import Budget
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("--out", type=Path, required=True, help="JSON file to write")
     capture.add_argument("--events", type=int, default=20_000, help="events of the small generated data set")
     capture.add_argument("--workdir", type=Path, help="keep the capture's work folder here (must not exist)")
+    capture.add_argument(
+        "--bill", action="store_true", help="also read each run's cost ledger from the stand-in, at estimated bytes"
+    )
+    capture.add_argument("--sizes", type=Path, help="with --bill: the sizes JSON to estimate with (default: measure)")
 
     sizes = commands.add_parser("sizes", help="measure a warehouse and its raw files as Athena would store them")
     sizes.add_argument("--warehouse", type=Path, required=True, help="the DuckDB file built by this project")
@@ -61,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--sizes", type=Path, required=True, help="JSON written by `sizes`")
     report.add_argument("--report", type=Path, help="Markdown file to append the section to")
     report.add_argument("--json", type=Path, help="also write every statement's estimate to this JSON file")
+
+    ledger = commands.add_parser("ledger", help="one run's estimate as the cost ledger's table and JSON")
+    ledger.add_argument("--statements", type=Path, required=True, help="JSON written by `capture`")
+    ledger.add_argument("--sizes", type=Path, required=True, help="JSON written by `sizes`")
+    ledger.add_argument("--run", choices=[run.value for run in Run], default=Run.DAY.value, help="default: %(default)s")
+    ledger.add_argument("--price-per-tb", type=float, default=USD_PER_TB, help=f"USD per TB (default {USD_PER_TB:g})")
+    ledger.add_argument("--out", type=Path, help="also write the ledger's JSON here")
     return parser
 
 
@@ -68,6 +85,8 @@ def _capture(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "tests.athena.capture", "--out", str(args.out), "--events", str(args.events)]
     if args.workdir is not None:
         command += ["--workdir", str(args.workdir)]
+    if args.bill:
+        command += ["--bill", *(["--sizes", str(args.sizes)] if args.sizes is not None else [])]
     return subprocess.run(command, cwd=REPO, check=False).returncode
 
 
@@ -108,10 +127,23 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ledger(args: argparse.Namespace) -> int:
+    _, costs = estimate(captured.load(args.statements), Sizes.load(args.sizes))
+    ledger = estimated_ledger(costs, Run(args.run), args.price_per_tb)
+    print(f"Estimated, not billed: the {Run(args.run).label} of {args.statements}, sizes {args.sizes}")
+    print(render_ledger.table(ledger))
+    if args.out is not None:
+        document = render_ledger.document(ledger, "estimate", Budget(), [])
+        args.out.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"Written: {args.out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"capture": _capture, "sizes": _sizes, "report": _report}[args.command](args)
+        commands = {"capture": _capture, "sizes": _sizes, "report": _report, "ledger": _ledger}
+        return commands[args.command](args)
     except EstimateError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ What Trino does and this reproduces on the statement's syntax tree:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -240,11 +241,70 @@ def _merge_reads(merge: exp.Merge, catalog: Catalog) -> list[TableRead]:
     return reads
 
 
+def _delete_reads(delete: exp.Delete, catalog: Catalog) -> list[TableRead]:
+    """An Iceberg DELETE reads the columns of its filter in the partitions the filter selects
+    (to find the rows' positions); without a filter it drops whole files and reads nothing."""
+    target = delete.this
+    if not isinstance(target, exp.Table):
+        raise ValueError("DELETE from something other than a table")
+    where = delete.args.get("where")
+    condition = where.this if isinstance(where, exp.Where) else None
+    own = [c for c in _conjuncts(condition) if c.find(exp.Query) is None]
+    subqueries = [
+        query
+        for conjunct in _conjuncts(condition)
+        for query in conjunct.find_all(exp.Query)
+        if query.find_ancestor(exp.Query) is None  # the outermost: query_reads walks what is inside
+    ]
+    columns = {
+        column.name.lower()
+        for column in (condition.find_all(exp.Column) if condition is not None else ())
+        if column.find_ancestor(exp.Query) is None  # the target's, not a subquery's
+    }
+    reads = [
+        TableRead(
+            target.db.lower(), target.name.lower(), frozenset(columns), tuple(_unqualified(c) for c in own),
+            role="delete target",
+        )
+    ]  # fmt: skip
+    for query in subqueries:
+        reads += query_reads(query, catalog)
+    return reads
+
+
+_OPTIMIZE = re.compile(
+    r"^\s*optimize\s+(?P<table>[^\s]+)\s+rewrite\s+data\s+using\s+bin_pack(\s+where\s+(?P<where>.*))?$",
+    re.IGNORECASE | re.DOTALL,
+)
+_VACUUM = re.compile(r"^\s*vacuum\s", re.IGNORECASE)
+
+
+def _optimize_reads(match: re.Match[str]) -> list[TableRead]:
+    """OPTIMIZE rewrites every column of the partitions its filter selects (sqlglot has no
+    grammar for it: the filter is read from a SELECT of the same table)."""
+    where = match.group("where")
+    query = parse(f"select 1 from {match.group('table')}" + (f" where {where}" if where else ""))
+    table = query.find(exp.Table)
+    if table is None:
+        raise ValueError("OPTIMIZE of something other than a table")
+    condition = query.args.get("where")
+    predicates = tuple(_unqualified(c) for c in _conjuncts(condition.this if condition is not None else None))
+    return [TableRead(table.db.lower(), table.name.lower(), None, predicates, role="optimize")]
+
+
 def statement_reads(sql: str, catalog: Catalog) -> list[TableRead]:
-    """The scans of a SELECT, CTAS, INSERT ... SELECT or MERGE; [] for anything else."""
+    """The scans of a SELECT, CTAS, INSERT ... SELECT, MERGE, DELETE or OPTIMIZE; [] for anything
+    else (VACUUM removes expired files and reads no table data)."""
+    optimize = _OPTIMIZE.match(sql)
+    if optimize is not None:
+        return _optimize_reads(optimize)
+    if _VACUUM.match(sql):
+        return []
     statement = _without_catalog(parse(sql))
     if isinstance(statement, exp.Merge):
         return _merge_reads(statement, catalog)
+    if isinstance(statement, exp.Delete):
+        return _delete_reads(statement, catalog)
     if isinstance(statement, exp.Create | exp.Insert):
         query = statement.expression
         while isinstance(query, exp.Subquery):

@@ -11,9 +11,10 @@ TB = 1_000_000_000_000
 MIN_BILLED = 10 * MB
 USD_PER_TB = 5.0  # most regions; some charge more (--price-per-tb)
 
-# The statements Athena bills whatever they scan: queries, CTAS, INSERT, MERGE and Iceberg
-# maintenance. The names are the statement kinds of athena_ledger.kinds (and the estimate's).
-CHARGED_KINDS = frozenset({"SELECT", "CTAS", "INSERT", "MERGE", "OPTIMIZE/VACUUM"})
+# The statements Athena bills whatever they scan: queries, CTAS and DML (INSERT, MERGE, an
+# Iceberg DELETE) and Iceberg maintenance. The names are the statement kinds of
+# athena_ledger.statement (and the estimate's).
+CHARGED_KINDS = frozenset({"SELECT", "CTAS", "INSERT", "MERGE", "DELETE", "OPTIMIZE/VACUUM"})
 
 
 def billed_bytes(scanned: int) -> int:

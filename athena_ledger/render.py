@@ -12,6 +12,17 @@ def _mb(value: int) -> str:
     return f"{value / MB:,.1f}"
 
 
+def short_name(node: str) -> str:
+    """A node as the table shows it: a model, seed or snapshot by its name, a test as
+    `test:<name>` (without the hash dbt appends); the JSON keeps the unique id."""
+    parts = node.split(".")
+    if len(parts) >= 3 and parts[0] in {"model", "seed", "snapshot"}:
+        return parts[-1]
+    if len(parts) >= 3 and parts[0] == "test":
+        return f"test:{parts[2]}"
+    return node
+
+
 def table(ledger: Ledger) -> str:
     """One line per node, the most expensive first, and the run's total."""
     header = ["node", "statements", "scanned MB", "billed MB", "USD", "engine s"]
@@ -27,7 +38,7 @@ def table(ledger: Ledger) -> str:
             f"{totals.engine_ms / 1000:,.1f}",
         ]
 
-    rows = [line(name, totals) for name, totals in ledger.nodes()]
+    rows = [line(short_name(name), totals) for name, totals in ledger.nodes()]
     rows.append(line("total", ledger.total()))
     widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
 

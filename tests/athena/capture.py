@@ -30,14 +30,14 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
 
-from tests.athena import harness
+from tests.athena import bill, harness
 from tests.athena.moto_athena import Captured, MotoAthena, StatementHook
 from tests.athena.reference import DuckDBReference, parse_trino, relations
 
@@ -139,6 +139,7 @@ def _statement(captured: Captured) -> dict[str, Any]:
     return {
         "run": captured.run,
         "index": captured.index,
+        "execution_id": captured.execution_id,
         "kind": captured.kind.value,
         "node_id": captured.node_id,
         "purpose": captured.purpose.value if captured.purpose is not None else None,
@@ -193,9 +194,20 @@ def _source_state() -> dict[str, Any]:
     return {"commit": git("rev-parse", "--short", "HEAD"), "changed": [p for p in changed if not p.endswith(".py")]}
 
 
-def capture(workdir: Path, events: int, seed: int, vacuum: bool = False) -> dict[str, Any]:
+def capture(
+    workdir: Path,
+    events: int,
+    seed: int,
+    vacuum: bool = False,
+    bills: bool = False,
+    sizes: Path | None = None,
+    after_runs: Callable[[MotoAthena, Path, list[harness.DbtRun]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The three runs' statements (and each run's outcome) as a JSON-ready document; with
-    `vacuum`, a fourth run with the weekly housekeeping on."""
+    `vacuum`, a fourth run with the weekly housekeeping on; with `bills`, each run's cost ledger
+    read from the stand-in with the estimate's bytes (tests/athena/bill.py), from the Parquet
+    sizes of the capture's warehouse or of `sizes`; with `after_runs`, what it returns (it may run
+    more builds, appended to the runs, e.g. tests/athena/pull_request.py) as "after"."""
     source = _source_state()
     generated, held_back, raw = workdir / "generated", workdir / "held-back", workdir / "raw"
     _ingest("generate", "--out", generated, "--events", str(events), "--seed", str(seed), "--per-day", "--no-expected")
@@ -225,9 +237,19 @@ def capture(workdir: Path, events: int, seed: int, vacuum: bool = False) -> dict
             runs.append(harness.dbt_athena(aws, workdir, RUNS[2], *_BUILD_ARGS))
             if vacuum:
                 runs.append(harness.dbt_athena(aws, workdir, VACUUM_RUN, *_BUILD_ARGS, *VACUUM_ARGS))
+            found_after = after_runs(aws, workdir, runs) if after_runs is not None else None
+            document = _document(source, raw, events, runs)
+            if found_after is not None:
+                document["after"] = found_after
+            if bills:
+                document["bills"] = bill.bill(aws, document, workdir, database, raw, sizes)
     finally:
         for reference in references:
             reference.close()
+    return document
+
+
+def _document(source: dict[str, Any], raw: Path, events: int, runs: list[harness.DbtRun]) -> dict[str, Any]:
     return {
         "source": source,
         "raw_root": str(raw),
@@ -249,13 +271,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=20_000, help="events to generate (small: the SQL is the point)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, help="keep the work here (default: a temporary folder)")
+    parser.add_argument("--bill", action="store_true", help="also each run's cost ledger, with the estimate's bytes")
+    parser.add_argument("--sizes", type=Path, help="with --bill: sizes JSON to estimate with (default: measure)")
     args = parser.parse_args(argv)
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=False)
-        document = capture(args.workdir, args.events, args.seed)
+        document = capture(args.workdir, args.events, args.seed, bills=args.bill, sizes=args.sizes)
     else:
         with tempfile.TemporaryDirectory(prefix="athena-capture-") as folder:
-            document = capture(Path(folder), args.events, args.seed)
+            document = capture(Path(folder), args.events, args.seed, bills=args.bill, sizes=args.sizes)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, indent=1))
     failed = {label: run for label, run in document["runs"].items() if run["returncode"] != 0 or run["failed_nodes"]}

@@ -35,7 +35,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -48,6 +48,7 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
+from tests.athena import query_history
 from tests.athena import statements as st
 from tests.athena.reference import DuckDBReference, NotTranspilable, athena_text, glue_type, result_type
 
@@ -102,8 +103,8 @@ class Captured:
 
 
 class StatementHook:
-    """Wraps moto's AthenaBackend.start_query_execution (and get_query_execution's response, to
-    carry a failure reason) while installed; acts only on requests of its account."""
+    """Wraps moto's AthenaBackend.start_query_execution while installed; acts only on requests of
+    its account (a failure reason reaches GetQueryExecution through tests/athena/query_history.py)."""
 
     def __init__(self, reference: DuckDBReference, account: str) -> None:
         self.reference = reference
@@ -122,11 +123,9 @@ class StatementHook:
 
     def install(self) -> None:
         from moto.athena.models import AthenaBackend, QueryResults
-        from moto.athena.responses import AthenaResponse
 
         hook = self
         original_start = AthenaBackend.start_query_execution
-        original_get = AthenaResponse.get_query_execution
 
         def start_query_execution(backend: Any, query: str, *args: Any, **kwargs: Any) -> str:
             execution_id: str = original_start(backend, query, *args, **kwargs)
@@ -134,26 +133,10 @@ class StatementHook:
                 hook._on_statement(backend, execution_id, query, QueryResults)
             return execution_id
 
-        def get_query_execution(response: Any) -> str:
-            text: str = original_get(response)
-            execution = response.athena_backend.executions.get(response._get_param("QueryExecutionId"))
-            reason = getattr(execution, "conformance_failure", None)
-            if reason:
-                document = json.loads(text)
-                status = document["QueryExecution"]["Status"]
-                status["StateChangeReason"] = reason
-                status["AthenaError"] = {
-                    "ErrorCategory": 2, "ErrorType": 1006, "Retryable": False, "ErrorMessage": reason,
-                }  # fmt: skip
-                text = json.dumps(document)
-            return text
-
         self._originals = [
             (AthenaBackend, "start_query_execution", original_start),
-            (AthenaResponse, "get_query_execution", original_get),
         ]
         setattr(AthenaBackend, "start_query_execution", start_query_execution)  # noqa: B010 (a patch, typed loosely)
-        setattr(AthenaResponse, "get_query_execution", get_query_execution)  # noqa: B010
 
     def uninstall(self) -> None:
         for owner, name, original in self._originals:
@@ -199,7 +182,7 @@ class StatementHook:
             if captured.failure:
                 execution = backend.executions[execution_id]
                 execution.status = "FAILED"
-                execution.conformance_failure = captured.failure
+                setattr(execution, query_history.FAILURE_ATTRIBUTE, captured.failure)
 
     # -- Glue
 
@@ -647,12 +630,14 @@ class MotoAthena:
         self.hook = StatementHook(reference, self.account)
         self.url = ""
         self.credentials: dict[str, str] = {}
+        self._uninstall_history: Callable[[], None] = lambda: None
 
     def __enter__(self) -> MotoAthena:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
         self.hook.install()
+        self._uninstall_history = query_history.install()
         # Credentials of a role in this stand-in's account: moto routes every request made with
         # them there (moto looks the access key up among the roles it handed out).
         sts = boto3.client(
@@ -676,6 +661,7 @@ class MotoAthena:
             self._delete_buckets()  # bucket names are global across moto accounts, as on AWS
         finally:
             self.hook.uninstall()
+            self._uninstall_history()
             self._server.stop()
 
     def _delete_buckets(self) -> None:
@@ -721,6 +707,13 @@ class MotoAthena:
         finally:
             self.hook.run = ""
             log.statements = self.hook.statements[start:]
+
+    def report_scanned(self, execution_id: str, scanned_bytes: int) -> None:
+        """Make Athena's query history say this execution scanned `scanned_bytes` (moto says 0)."""
+        from moto.athena.models import athena_backends
+
+        execution = athena_backends[self.account][REGION].executions[execution_id]
+        setattr(execution, query_history.SCANNED_ATTRIBUTE, scanned_bytes)
 
     def statements_seen_by_moto(self) -> list[str]:
         """Every query of this account as Athena's own API lists it (ListQueryExecutions, then

@@ -13,6 +13,7 @@ import pytest
 from sqlglot import exp
 
 from athena_estimate import captured
+from athena_estimate.as_ledger import estimated_ledger
 from athena_estimate.captured import Capture, Node, Run, Statement
 from athena_estimate.cli import main
 from athena_estimate.errors import EstimateError
@@ -22,7 +23,10 @@ from athena_estimate.findings import findings
 from athena_estimate.pruning import UNKNOWN, Range, compare, evaluate
 from athena_estimate.scan import inline_ctes, parse, statement_reads
 from athena_estimate.sizes import RAW_RELATION, Partitioning, PartitionSize, RawFile, Sizes, TableSize
-from athena_ledger.billing import MB, MIN_BILLED, billed_bytes
+from athena_ledger import render as render_ledger
+from athena_ledger import statement as ledger_statement
+from athena_ledger.billing import MB, MIN_BILLED, USD_PER_TB, billed_bytes
+from athena_ledger.ledger import Budget
 
 DAYS = ["2019-11-28", "2019-11-29", "2019-11-30"]
 EVENT_COLUMNS = ["event_id", "event_time", "event_date", "user_id", "price", "loaded_in_run"]
@@ -238,6 +242,36 @@ def test_a_merge_reads_its_source_and_the_targets_key_and_window_columns() -> No
 # ------------------------------------------------------------------ billing and findings
 
 
+def test_a_delete_reads_the_columns_of_its_filter_in_the_partitions_it_selects() -> None:
+    estimator = Estimator(_sizes())
+    delete = estimator.statement_cost(Statement(Run.DAY, 0, "DELETE", "model.p.stg_events", (
+        "delete from staging.stg_events where event_time >= timestamp '2019-11-30 00:00:00' "
+        "and event_time < timestamp '2019-12-01 00:00:00'")))  # fmt: skip
+    (read,) = delete.reads
+    assert (read.read.role, read.read.columns, read.selected, read.bytes) == (
+        "delete target",
+        frozenset({"event_time"}),
+        ("2019-11-30",),
+        100,
+    )
+    emptied = estimator.statement_cost(
+        Statement(Run.DAY, 1, "DELETE", "model.p.stg_events", "delete from staging.stg_events")
+    )
+    assert [r.bytes for r in emptied.reads] == [0] and emptied.billed == MIN_BILLED  # whole files dropped, still billed
+
+
+def test_an_optimize_rewrites_every_column_of_the_partitions_of_its_filter_and_a_vacuum_reads_nothing() -> None:
+    estimator = Estimator(_sizes())
+    optimize = estimator.statement_cost(Statement(Run.DAY, 0, "OPTIMIZE/VACUUM", "", (
+        "optimize staging.stg_events rewrite data using bin_pack where (\n"
+        "(event_time >= timestamp '2019-11-29 00:00:00'\n and event_time < timestamp '2019-12-01 00:00:00'))"
+    )))  # fmt: skip
+    (read,) = optimize.reads
+    assert (read.selected, read.bytes) == (("2019-11-29", "2019-11-30"), 2 * 100 * len(EVENT_COLUMNS))
+    vacuum = estimator.statement_cost(Statement(Run.DAY, 1, "OPTIMIZE/VACUUM", "", "vacuum staging.stg_events"))
+    assert (vacuum.reads, vacuum.billed) == ((), MIN_BILLED)
+
+
 def test_athena_bills_at_least_10_mb_per_query_rounded_up_to_the_megabyte() -> None:
     assert billed_bytes(0) == billed_bytes(1) == MIN_BILLED == 10 * MB
     assert billed_bytes(10 * MB + 1) == 11 * MB
@@ -298,6 +332,37 @@ def test_the_report_command_prints_and_appends_the_section(tmp_path: Path, capsy
     assert main(["report", "--statements", str(tmp_path / "none.json"), "--sizes", str(sizes)]) == 2
 
 
+def test_the_ledger_command_prints_one_runs_estimate_as_the_ledgers_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    comment = '-- /* {"invocation_id": "%s", "node_id": "model.p.stg_events"} */\n'
+    sql = 'select user_id from "awsdatacatalog"."staging"."stg_events" where event_date in (date \'2019-11-30\')'
+    statements = tmp_path / "statements.json"
+    statements.write_text(json.dumps({
+        "statements": [{"run": run.value, "index": i, "kind": "SELECT", "node_id": "model.p.stg_events",
+                        "sql": comment % f"run-{i}" + sql} for i, run in enumerate(Run)]
+        + [{"run": "incremental-day", "index": 9, "kind": "OPTIMIZE/VACUUM", "node_id": "",
+            "sql": "optimize staging.stg_events rewrite data using bin_pack"}],
+    }))  # fmt: skip
+    sizes = tmp_path / "sizes.json"
+    _sizes().save(sizes)
+    out = tmp_path / "ledger.json"
+    args = ["ledger", "--statements", str(statements), "--sizes", str(sizes), "--out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "Athena cost of dbt invocation run-1 at $5/TB" in printed
+    ledger = json.loads(out.read_text())
+    # the day's read: user_id and event_date of its partition only; the OPTIMIZE (no query comment) apart
+    assert [(n["node"], n["statements"], n["scanned_bytes"], n["billed_bytes"]) for n in ledger["nodes"]] == [
+        ("model.p.stg_events", 1, 200, MIN_BILLED)
+    ]
+    assert ledger["not_attributed"]["statements"] == 1
+    assert ledger["not_attributed"]["scanned_bytes"] == 3 * 100 * len(EVENT_COLUMNS)
+    assert next(line for line in printed.splitlines() if line.startswith("stg_events ")).split()[1] == "1"
+    assert main([*args[:-2], "--run", "full-refresh"]) == 0
+    assert "dbt invocation run-0 " in capsys.readouterr().out
+
+
 # ------------------------------------------------------------------ helpers and the capture
 
 
@@ -328,11 +393,19 @@ def _small_warehouse(tmp_path: Path) -> tuple[Path, Path]:
     return database, manifest
 
 
+@pytest.fixture(scope="module")
+def billed_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A capture of the three runs with each run's ledger read back (`capture --bill`): the
+    statements' JSON and the work folder (its sizes.json)."""
+    folder = tmp_path_factory.mktemp("capture")
+    out, work = folder / "statements.json", folder / "work"
+    assert main(["capture", "--out", str(out), "--events", "3000", "--workdir", str(work), "--bill"]) == 0
+    return out, work
+
+
 @pytest.mark.dbt
-def test_the_capture_lands_one_day_between_the_full_and_the_incremental_run(tmp_path: Path) -> None:
-    out = tmp_path / "statements.json"
-    assert main(["capture", "--out", str(out), "--events", "3000", "--workdir", str(tmp_path / "work")]) == 0
-    capture = captured.load(out)
+def test_the_capture_lands_one_day_between_the_full_and_the_incremental_run(billed_capture: tuple[Path, Path]) -> None:
+    capture = captured.load(billed_capture[0])
     assert {run: info["returncode"] for run, info in capture.runs.items()} == dict.fromkeys(
         ("full-refresh", "incremental-day", "nothing-new"), 0
     )
@@ -355,3 +428,48 @@ def test_the_capture_lands_one_day_between_the_full_and_the_incremental_run(tmp_
     assert len(batch) == 1 and "event_date in (date '2019-11-30')" in batch[0]
     nothing = [s.body for s in capture.of(Run.NOTHING) if s.node_id.endswith(".int_product_days") and s.kind == "CTAS"]
     assert len(nothing) == 1 and "1 = 0" in nothing[0]
+
+
+@pytest.mark.dbt
+def test_the_estimate_and_the_ledger_of_a_captured_run_agree_node_by_node(billed_capture: tuple[Path, Path]) -> None:
+    """The captured runs' statements, each reported by the stand-in's query history as scanning
+    what the estimate says, read back by `python -m athena_ledger` through Athena's API: the
+    estimate in the ledger's shape has the same statements, nodes, bytes and bill, and the
+    report's totals are the ledger's (so estimate and bill use one attribution and one rule)."""
+    out, work = billed_capture
+    document = json.loads(out.read_text())
+    capture = captured.from_document(document)
+    _, costs = estimate(capture, Sizes.load(work / "sizes.json"))
+    # the day's OPTIMIZE of the partitions it wrote is priced (and, sent without a query comment
+    # by dbt-athena, is not attributed to a node)
+    optimized = [c for c in costs if c.statement.run is Run.DAY and c.statement.kind == "OPTIMIZE/VACUUM"]
+    assert optimized and sum(c.bytes for c in optimized) > 0
+    assert estimated_ledger(costs, Run.DAY, USD_PER_TB).uncommented.scanned == sum(c.bytes for c in optimized)
+    for run in Run:
+        bill = document["bills"][run.value]
+        assert bill["returncode"] == 0, bill["stderr"]
+        read_back = bill["ledger"]
+        ours = estimated_ledger(costs, run, USD_PER_TB)
+        expected = render_ledger.document(ours, read_back["workgroup"], Budget(), [])
+        assert read_back["invocation_id"] == expected["invocation_id"]
+        assert [s["execution_id"] for s in read_back["statements"]] == [
+            s["execution_id"] for s in expected["statements"]
+        ]
+        assert read_back["nodes"] == expected["nodes"]
+        assert read_back["total"] == expected["total"]
+        # every statement the stand-in received has an id the ledger can name, and none is lost
+        of_run = [s for s in capture.of(run) if ledger_statement.query_comment(s.sql)]
+        assert len(read_back["statements"]) == len(of_run) > 0
+        # the window also holds the other runs' statements: the ledger tells them apart
+        assert read_back["other_invocations_in_window"] > 0
+        assert read_back["not_attributed"]["statements"] >= expected["not_attributed"]["statements"]
+        # the report's figures are the ledger's: attributed plus the statements without a comment
+        reported = totals(costs, run)
+        assert reported.bytes == ours.total().scanned + ours.uncommented.scanned
+        assert reported.billed == ours.total().billed + ours.uncommented.billed
+        printed_total = next(line for line in bill["table"].splitlines() if line.startswith("total "))
+        assert printed_total.split()[1:4] == [
+            str(ours.total().statements),
+            f"{ours.total().scanned / MB:,.1f}",
+            f"{ours.total().billed / MB:,.1f}",
+        ]

@@ -197,8 +197,9 @@ def test_the_ledger_counts_every_statement_of_the_run_and_nothing_else(monkeypat
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("node "))
     assert lines[header].split() == ["node", "statements", "scanned", "MB", "billed", "MB", "USD", "engine", "s"]
-    assert lines[header + 2].split() == [STG_EVENTS, "2", "1,934.0", "1,935.0", "0.0097", "136.5"]
-    assert lines[header + 4].split() == [FACT_PURCHASES, "1", "(1", "failed)", "5.0", "0.0", "0.0000", "1.2"]
+    assert any(line.split()[:2] == ["test:not_null_stg_events_event_id", "1"] for line in lines)  # no hash
+    assert lines[header + 2].split() == ["stg_events", "2", "1,934.0", "1,935.0", "0.0097", "136.5"]
+    assert lines[header + 4].split() == ["fact_purchases", "1", "(1", "failed)", "5.0", "0.0", "0.0000", "1.2"]
     total = next(line for line in lines if line.startswith("total "))
     assert total.split() == ["total", "5", "(1", "failed)", "1,941.5", "1,945.0", "0.0097", "138.9"]
     assert any(line.startswith("Not attributed: 1 statement(s)") for line in lines)
