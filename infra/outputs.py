@@ -26,6 +26,7 @@ OUTPUT_TO_ENV: dict[str, str] = {
     "EcomAthenaWorkgroup": "ECOM_ATHENA_WORKGROUP",
     "DbtStateBucket": "DBT_STATE_BUCKET",
     "AwsDeployRoleArn": "AWS_DEPLOY_ROLE_ARN",
+    "AwsPrRoleArn": "AWS_PR_ROLE_ARN",
     "EcomLandingPolicyArn": "ECOM_LANDING_POLICY_ARN",
     "EcomDbtPolicyArn": "ECOM_DBT_POLICY_ARN",
     "EcomQuickSightPolicyArn": "ECOM_QUICKSIGHT_POLICY_ARN",

@@ -263,6 +263,20 @@ class DuckDBReference:
         for schema, table, column, data_type in rows:
             self._columns.setdefault((schema.lower(), table.lower()), []).append((column.lower(), data_type))
 
+    def mirror_schemas(self, prefix: str) -> None:
+        """Answer for `<prefix><schema>.<table>` as for `<schema>.<table>`: a copy built under a
+        schema prefix (a pull request's, `--vars '{schema_prefix: ...}'`) has the same tables."""
+        with self._lock:
+            for schema, table in sorted(self._columns):
+                if schema in ("main", "information_schema", "pg_catalog") or schema.startswith(prefix):
+                    continue
+                self._connection.execute(f'create schema if not exists "{prefix}{schema}"')
+                self._connection.execute(
+                    f'create or replace view "{prefix}{schema}"."{table}" as select * from "{schema}"."{table}"'
+                )
+                self._columns[(f"{prefix}{schema}", table)] = list(self._columns[(schema, table)])
+            self._schema = None
+
     def node_relation(self, unique_id: str) -> tuple[str, str] | None:
         """(schema, table) of a model, seed or snapshot in the DuckDB build."""
         return self._nodes.get(unique_id)

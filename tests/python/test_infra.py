@@ -7,6 +7,8 @@
 - the project's own rules: no wildcard action; a `*` resource only for actions that have no
   resource-level permissions (STAR_ONLY); S3 object ARNs under a prefix; every bucket encrypted,
   public access blocked, TLS only; the deploy role trusted for exactly one GitHub subject;
+  the pull-request role trusted for pull requests only, reading production and writing only
+  its own pr_* databases, tables and data;
 - the names match what ingest, dbt and deploy.yml use, and the outputs are their settings;
 - deployed to moto (CloudFormation there creates the buckets, roles and policies; the Glue
   databases, the workgroup, the bucket policies and the OIDC provider it skips, so those are
@@ -18,6 +20,7 @@
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import json
 import re
 import shlex
@@ -257,6 +260,150 @@ def test_deploy_role_trusts_one_repository_and_branch_or_environment() -> None:
     assert statements(state)[0]["Resource"].endswith("/dbt/prod/*")
 
 
+# The pull-request build (.github/workflows/pr-athena.yml) and what it may touch.
+PRODUCTION_SCHEMAS = ("staging", "intermediate", "marts", "snapshots")
+READ_VERBS = ("Get", "List", "BatchGet", "Describe")
+GLUE = f"arn:aws:glue:{REGION}:{ACCOUNT}"
+# Glue resources a write may name: the catalog (Glue authorizes every call on it too) and the
+# build's own pr_* databases, their tables and functions.
+PR_GLUE = re.compile(rf"{GLUE}:(catalog|(database|table|userDefinedFunction)/pr_[^/]*(/.*)?)")
+# The on-run-start hooks' `create external table if not exists` on the raw database (as DbtPolicy).
+RAW_GLUE_WRITES = {"glue:CreateTable"}
+RAW_GLUE = re.compile(rf"{GLUE}:(catalog|database/ecommerce_raw|table/ecommerce_raw/.*)")
+
+
+def pr_job_subject() -> str:
+    """The OIDC subject GitHub gives pr-athena.yml's jobs on a pull request (none has an environment)."""
+    path = REPO / ".github" / "workflows" / "pr-athena.yml"
+    if path.exists():
+        workflow = yaml.safe_load(path.read_text())
+        for name, job in workflow["jobs"].items():
+            assert not job.get("environment"), f"pr-athena.yml job {name}: an environment changes the OIDC subject"
+    return "repo:acme/shop:pull_request"
+
+
+def is_read(action: str) -> bool:
+    return action.split(":", 1)[1].startswith(READ_VERBS)
+
+
+def grants(document: dict[str, Any], action: str, resource: str) -> bool:
+    """Whether an Allow statement names `action` on `resource` (IAM's `*`: any characters)."""
+    return any(
+        statement["Effect"] == "Allow"
+        and action in listed(statement["Action"])
+        and any(fnmatch.fnmatchcase(resource, pattern) for pattern in listed(statement["Resource"]))
+        for statement in statements(document)
+    )
+
+
+def pull_request_problems(document: dict[str, Any], warehouse: str, results: str) -> list[str]:
+    """Every grant of the pull-request policy beyond reading production and writing its own pr_* things."""
+    problems = []
+    own_objects = re.compile(
+        rf"arn:aws:s3:::({re.escape(warehouse)}/iceberg/pr_[^/*]*\*?|{re.escape(results)}/athena/\*)"
+    )
+    for statement in statements(document):
+        assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
+        sid = statement.get("Sid", "?")
+        for action in listed(statement["Action"]):
+            service = action.split(":", 1)[0]
+            if service not in ("athena", "glue", "s3", "kms"):
+                problems.append(f"{sid}: {action}, a service the build does not use")
+            for arn in listed(statement["Resource"]):
+                own = PR_GLUE.fullmatch(arn) or (action in RAW_GLUE_WRITES and RAW_GLUE.fullmatch(arn))
+                if service == "glue" and not is_read(action) and not own:
+                    problems.append(f"{sid}: {action} on {arn}, not a pr_* database or table")
+                if service == "s3" and not is_read(action) and not own_objects.fullmatch(arn):
+                    problems.append(f"{sid}: {action} on {arn}, outside iceberg/pr_* and the query results")
+                if service == "s3" and "/dbt/" in arn and action != "s3:GetObject":
+                    problems.append(f"{sid}: {action} on the production state {arn}")
+            if action == "s3:ListBucket" and f"arn:aws:s3:::{warehouse}" in listed(statement["Resource"]):
+                prefixes = listed(statement.get("Condition", {}).get("StringLike", {}).get("s3:prefix", []))
+                if not prefixes or any(not p.startswith(("iceberg/", "dbt/prod/")) for p in prefixes):
+                    problems.append(f"{sid}: lists the warehouse beyond iceberg/ and dbt/prod/ ({prefixes})")
+    for schema in PRODUCTION_SCHEMAS:
+        for kind, arn in (("database", f"{GLUE}:database/{schema}"), ("table", f"{GLUE}:table/{schema}/t")):
+            for action in ("glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable", "glue:BatchDeleteTable"):
+                if grants(document, action, arn):
+                    problems.append(f"{action} on the production {kind} {arn}")
+        for action in ("s3:PutObject", "s3:DeleteObject"):
+            if grants(document, action, f"arn:aws:s3:::{warehouse}/iceberg/{schema}/t/0/data.parquet"):
+                problems.append(f"{action} on the production data of {schema}")
+    for action in ("s3:PutObject", "s3:DeleteObject"):
+        if grants(document, action, f"arn:aws:s3:::{warehouse}/dbt/prod/manifest.json"):
+            problems.append(f"{action} on the production manifest")
+    return problems
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_pull_request_role_reads_production_and_writes_only_its_own(variant: str) -> None:
+    resolver = dict(resolvers())[variant]
+    resources = dict(resolver.active_resources())
+    role = resources["PullRequestRole"]["Properties"]
+    (statement,) = statements(role["AssumeRolePolicyDocument"])
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"] == {
+        "Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    }
+    # Exact matches only: pull requests of the one repository, no StringLike, no wildcard.
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": pr_job_subject(),
+        }
+    }
+    assert role["ManagedPolicyArns"] == [resolver.ref("PullRequestPolicy")] and "Policies" not in role
+    assert role["MaxSessionDuration"] <= 7200
+    document = resources["PullRequestPolicy"]["Properties"]["PolicyDocument"]
+    warehouse, results = resolver.ref("WarehouseBucket"), resolver.ref("AthenaResultsBucket")
+    assert not pull_request_problems(document, warehouse, results), "\n".join(
+        pull_request_problems(document, warehouse, results)
+    )
+    # ... and it can do its job: build, prune and drop pr_* databases, read the deferred parents,
+    # the raw files and the manifest, and read the workgroup's query history (the cost ledger).
+    pr_database, pr_table = f"{GLUE}:database/pr_12_345_marts", f"{GLUE}:table/pr_12_345_marts/orders"
+    needed = [
+        *[(f"glue:{a}", pr_database) for a in ("CreateDatabase", "DeleteDatabase", "GetDatabase")],
+        *[
+            (f"glue:{a}", pr_table)
+            for a in ("CreateTable", "UpdateTable", "DeleteTable", "BatchDeleteTable", "GetTableVersions")
+        ],
+        *[(f"glue:{a}", pr_table) for a in ("DeleteTableVersion", "BatchDeleteTableVersion")],
+        ("glue:GetDatabases", f"{GLUE}:database/marts"),
+        *[("glue:GetTable", f"{GLUE}:table/{schema}/t") for schema in PRODUCTION_SCHEMAS],
+        *[("glue:CreateTable", f"{GLUE}:table/ecommerce_raw/{table}") for table in ("event_lines", "landed_files")],
+        *[("s3:GetObject", f"arn:aws:s3:::{warehouse}/iceberg/{schema}/t/0/x") for schema in PRODUCTION_SCHEMAS],
+        ("s3:GetObject", f"arn:aws:s3:::{warehouse}/dbt/prod/manifest.json"),
+        ("s3:GetObject", f"arn:aws:s3:::{resolver.ref('RawBucket')}/raw/events/year=2019/month=10/f.csv"),
+        *[
+            (f"s3:{a}", f"arn:aws:s3:::{warehouse}/iceberg/pr_12_345_marts/t/0/x")
+            for a in ("PutObject", "DeleteObject")
+        ],
+        ("s3:PutObject", f"arn:aws:s3:::{results}/athena/q.csv"),
+        *[
+            (f"athena:{a}", f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/ecommerce-analytics")
+            for a in ("StartQueryExecution", "ListQueryExecutions", "BatchGetQueryExecution", "GetQueryExecution")
+        ],
+    ]
+    assert not [n for n in needed if not grants(document, *n)]
+
+
+def test_pull_request_rules_catch_a_production_write() -> None:
+    resolver = dict(resolvers())["sse-s3"]
+    document = dict(resolver.active_resources())["PullRequestPolicy"]["Properties"]["PolicyDocument"]
+    warehouse, results = resolver.ref("WarehouseBucket"), resolver.ref("AthenaResultsBucket")
+    widened = [
+        {"Effect": "Allow", "Action": "glue:DeleteTable", "Resource": f"{GLUE}:database/marts"},
+        {"Effect": "Allow", "Action": "glue:UpdateTable", "Resource": f"{GLUE}:table/*"},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{warehouse}/dbt/prod/*"},
+        {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{warehouse}/iceberg/*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": f"arn:aws:iam::{ACCOUNT}:role/x"},
+    ]
+    for statement in widened:
+        wider = {**document, "Statement": [*statements(document), statement]}
+        assert pull_request_problems(wider, warehouse, results), statement
+
+
 def test_names_match_the_project() -> None:
     data = template.load(TEMPLATE)
     databases = {
@@ -286,6 +433,7 @@ def test_names_match_the_project() -> None:
     read = set(re.findall(r"env_var\('((?:ECOM_ATHENA|AWS_REGION)[A-Z_]*)'", profile)) - tuning
     read |= set(re.findall(r"vars\.([A-Z0-9_]+)", (REPO / ".github/workflows/deploy.yml").read_text()))
     read |= {"AWS_DEPLOY_ROLE_ARN"}  # deploy.yml's secret
+    read |= {"AWS_PR_ROLE_ARN"}  # pr-athena.yml's variable
     read |= {awsconfig.ENV_BUCKET, awsconfig.ENV_PREFIX, awsconfig.ENV_ROLE_ARN, awsconfig.ENV_DATABASE}
     read |= {quicksight.ENV_ACCOUNT, quicksight.ENV_WORKGROUP}
     assert read <= set(outputs.OUTPUT_TO_ENV.values()), read - set(outputs.OUTPUT_TO_ENV.values())
@@ -397,6 +545,7 @@ def settings_line_up(aws: Any, tmp_path: Path, stack: str, prefix: str, resolver
         "ECOM_ATHENA_WORKGROUP": prefix,
         "DBT_STATE_BUCKET": f"{prefix}-warehouse-{ACCOUNT}-{REGION}",
         "AWS_DEPLOY_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/{prefix}-github-deploy",
+        "AWS_PR_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/{prefix}-github-pull-request",
         "ECOM_LANDING_POLICY_ARN": f"arn:aws:iam::{ACCOUNT}:policy/{prefix}-landing",
         "ECOM_DBT_POLICY_ARN": f"arn:aws:iam::{ACCOUNT}:policy/{prefix}-dbt",
         "ECOM_QUICKSIGHT_POLICY_ARN": f"arn:aws:iam::{ACCOUNT}:policy/{prefix}-quicksight",
@@ -408,9 +557,16 @@ def settings_line_up(aws: Any, tmp_path: Path, stack: str, prefix: str, resolver
     assert trust["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == (
         "repo:acme/shop:ref:refs/heads/main"
     )
+    trust = iam.get_role(RoleName=f"{prefix}-github-pull-request")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == (
+        "repo:acme/shop:pull_request"
+    )
     policy = iam.get_policy(PolicyArn=exported["ECOM_LANDING_POLICY_ARN"])["Policy"]
     document = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
     assert document["PolicyVersion"]["Document"] == dict(template.policy_documents(resolver))["LandingPolicy"]
+    policy = iam.get_policy(PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/{prefix}-dbt-pull-request")["Policy"]
+    document = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+    assert document["PolicyVersion"]["Document"] == dict(template.policy_documents(resolver))["PullRequestPolicy"]
 
     # The README's steps with those settings: eval the exports, land, and let dbt render its profile.
     row = "2019-10-05 10:00:00 UTC,view,1,2053013555631882655,,,10.00,1,s1"

@@ -15,6 +15,7 @@ the workflows as they were before issue 12 and check it catches them (no rule pa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,12 @@ MAIN_ONLY_IF = {f"github.ref == '{MAIN}'", f"'{MAIN}' == github.ref"}
 # `if`. pull_request* and workflow_run run other refs' code, workflow_call the caller's ref,
 # repository_dispatch whatever an API caller sends.
 CREDENTIALED_TRIGGERS = {"push", "workflow_dispatch", "schedule"}
+# The pull-request role (infra: PullRequestRole, trusted for repo:<owner>/<repo>:pull_request,
+# writing only pr_* databases and data): a job assuming it follows pull_request_role_problems.
+PR_ROLE = "vars.AWS_PR_ROLE_ARN"
+SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
+PR_SCHEMA_PREFIX = "pr_${{ github.event.pull_request.number }}_${{ github.run_id }}_"
+DBT_WRITES = re.compile(r"\bdbt\s+(?:build|run|seed|snapshot)\b")
 
 
 def load(text: str) -> Workflow:
@@ -88,15 +95,32 @@ def grants(permissions: Any, scope: str) -> str | None:
     return None
 
 
-def credentialed_jobs(workflow: Workflow) -> dict[str, dict[str, Any]]:
-    """Jobs that obtain AWS credentials, or could (an OIDC token is theirs to ask for)."""
+def role_of(job: dict[str, Any]) -> str:
+    """The role-to-assume of the job's credentials step, as written ('' when it has none)."""
+    for step in steps(job):
+        if action_name(uses(step)) == CREDENTIALS_ACTION:
+            return normalized_condition((step.get("with") or {}).get("role-to-assume"))
+    return ""
+
+
+def pull_request_role_jobs(workflow: Workflow) -> dict[str, dict[str, Any]]:
+    """Jobs that assume the pull-request role (and no other): pull_request_role_problems' rules."""
+    return {
+        name: job for name, job in credentialed_jobs(workflow, deploy_only=False).items() if role_of(job) == PR_ROLE
+    }
+
+
+def credentialed_jobs(workflow: Workflow, deploy_only: bool = True) -> dict[str, dict[str, Any]]:
+    """Jobs that obtain AWS credentials, or could (an OIDC token is theirs to ask for); by
+    default not those that assume the pull-request role, whose rules are their own."""
     top = workflow.get("permissions")
     found = {}
     for name, job in (workflow.get("jobs") or {}).items():
         job_permissions = job.get("permissions", top)
-        if grants(job_permissions, "id-token") == "write" or any(
+        could = grants(job_permissions, "id-token") == "write" or any(
             action_name(uses(step)) == CREDENTIALS_ACTION for step in steps(job)
-        ):
+        )
+        if could and not (deploy_only and role_of(job) == PR_ROLE):
             found[name] = job
     return found
 
@@ -151,6 +175,44 @@ def main_only_problems(workflow: Workflow) -> list[str]:
     return problems
 
 
+def pull_request_role_problems(workflow: Workflow, text: str) -> list[str]:
+    """A job with the pull-request role: started by pull_request alone, never for a fork, no
+    secret in the workflow, every dbt write into this run's own schemas, and a teardown that
+    runs whatever happened once the role was assumed and drops only this run's prefix."""
+    problems = []
+    jobs = pull_request_role_jobs(workflow)
+    if jobs and set(triggers(workflow)) != {"pull_request"}:
+        problems.append(f"triggers {sorted(triggers(workflow))}: the pull-request role runs for pull_request alone")
+    if jobs and "secrets." in text:
+        problems.append("a workflow with the pull-request role uses no secret (the deploy role's least of all)")
+    for name, job in jobs.items():
+        if SAME_REPOSITORY not in normalized_condition(job.get("if")):
+            problems.append(f"job {name}: `if` must skip a fork's pull request ({SAME_REPOSITORY})")
+        prefix = str((job.get("env") or {}).get("SCHEMA_PREFIX") or (workflow.get("env") or {}).get("SCHEMA_PREFIX"))
+        if prefix != PR_SCHEMA_PREFIX:
+            problems.append(f"job {name}: SCHEMA_PREFIX must be {PR_SCHEMA_PREFIX}, not {prefix}")
+        job_steps = steps(job)
+        credentials = next(s for s in job_steps if action_name(uses(s)) == CREDENTIALS_ACTION)
+        for step in job_steps:
+            for command in commands(str(step.get("run") or "")):
+                if DBT_WRITES.search(command) and "schema_prefix: $SCHEMA_PREFIX" not in command:
+                    problems.append(f"job {name}: `{command}` does not build into the run's schemas")
+        teardown = [s for s in job_steps if 'athena_scratch drop --prefix "$SCHEMA_PREFIX"' in str(s.get("run"))]
+        condition = normalized_condition(teardown[-1].get("if")) if teardown else ""
+        if not teardown or job_steps.index(teardown[-1]) < job_steps.index(credentials):
+            problems.append(
+                f'job {name}: no `athena_scratch drop --prefix "$SCHEMA_PREFIX"` step after the credentials'
+            )
+        elif (
+            not condition.startswith("always()")
+            or f"steps.{credentials.get('id')}.outcome == 'success'" not in condition
+        ):
+            problems.append(
+                f"job {name}: the teardown must run `if: always() && steps.<credentials>.outcome == 'success'`"
+            )
+    return problems
+
+
 def pin_problems(workflow: Workflow, text: str) -> list[str]:
     """Every action and reusable workflow by full commit SHA, with its tag as a trailing comment."""
     problems = []
@@ -169,7 +231,7 @@ def pin_problems(workflow: Workflow, text: str) -> list[str]:
 def install_problems(workflow: Workflow) -> list[str]:
     """Nothing installed once credentials exist; before that, only the hash-checked lock."""
     problems = []
-    for name, job in credentialed_jobs(workflow).items():
+    for name, job in credentialed_jobs(workflow, deploy_only=False).items():  # either role
         job_steps = steps(job)
         credentials_at = next(
             (i for i, step in enumerate(job_steps) if action_name(uses(step)) == CREDENTIALS_ACTION),
@@ -256,6 +318,54 @@ def test_the_workflows_are_found():
 def test_workflow_follows_the_rule(path: Path, rule: str):
     text = path.read_text()
     assert RULES[rule](load(text), text) == []
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
+def test_a_pull_request_role_job_follows_its_rules(path: Path):
+    text = path.read_text()
+    assert pull_request_role_problems(load(text), text) == []
+
+
+def test_the_pull_request_athena_run_has_the_pull_request_role_and_no_other():
+    workflow = load((WORKFLOW_DIR / "pr-athena.yml").read_text())
+    assert set(pull_request_role_jobs(workflow)) == {"athena"} and credentialed_jobs(workflow) == {}
+
+
+def test_the_pull_request_rules_catch_each_way_of_getting_them_wrong():
+    text = (WORKFLOW_DIR / "pr-athena.yml").read_text()
+
+    def problems(edit: Callable[[Workflow], None], extra_text: str = "") -> list[str]:
+        workflow = load(text)
+        edit(workflow)
+        return pull_request_role_problems(workflow, text + extra_text)
+
+    def job(workflow: Workflow) -> dict[str, Any]:
+        return dict(workflow["jobs"]["athena"])
+
+    def step(workflow: Workflow, starts: str) -> dict[str, Any]:
+        return next(s for s in steps(job(workflow)) if str(s.get("name", "")).startswith(starts))
+
+    assert problems(lambda w: None) == []
+    assert problems(lambda w: w["on"].update({"push": {"branches": ["main"]}}))
+    assert problems(lambda w: None, "\n# ${{ secrets.AWS_DEPLOY_ROLE_ARN }}")
+    assert problems(lambda w: w["jobs"]["athena"].update({"if": "vars.AWS_PR_ROLE_ARN != ''"}))
+    assert problems(lambda w: w["env"].update({"SCHEMA_PREFIX": "pr_"}))
+    assert problems(lambda w: step(w, "dbt build").update({"run": ".venv/bin/dbt build --target athena"}))
+    assert problems(lambda w: step(w, "Drop").update({"if": "success()"}))
+    assert problems(lambda w: step(w, "Drop").update({"if": "always()"}))
+    assert problems(lambda w: w["jobs"]["athena"]["steps"].remove(step(w, "Drop")))
+    # and the install rule holds for its job as for the deploy's
+    late = load(text)
+    late["jobs"]["athena"]["steps"].append({"name": "late", "run": "pip install requests"})
+    assert install_problems(late) == [
+        "job athena, step late: installs after the credentials step: pip install requests"
+    ]
+    # the deploy role in a pull request workflow is the main-only rule's to refuse
+    deploy_role = load(text)
+    next(s for s in steps(deploy_role["jobs"]["athena"]) if s.get("id") == "credentials")["with"]["role-to-assume"] = (
+        "${{ secrets.AWS_DEPLOY_ROLE_ARN }}"
+    )
+    assert any("pull_request" in problem for problem in main_only_problems(deploy_role))
 
 
 def test_the_deploy_installs_from_the_lock_before_the_credentials_step():

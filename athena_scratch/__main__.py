@@ -1,0 +1,5 @@
+import sys
+
+from athena_scratch.cli import main
+
+sys.exit(main())
