@@ -9,10 +9,10 @@ before a build and the ledger read after it have the same nodes, columns and JSO
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from athena_estimate.captured import Run, Statement
+from athena_estimate.captured import Capture, Run, Statement
 from athena_estimate.errors import EstimateError
 from athena_estimate.estimate import StatementCost
 from athena_ledger import statement as ledger_statement
@@ -52,8 +52,21 @@ def execution(cost: StatementCost) -> Execution:
     )
 
 
-def estimated_ledger(costs: Iterable[StatementCost], run: Run, price_per_tb: float) -> Ledger:
-    """The ledger the run's statements would make if each scanned its estimated bytes."""
+def relations_of(capture: Capture) -> dict[str, str]:
+    """The tables the captured runs' models, seeds and snapshots build, as run_results.json names
+    them to the ledger: a statement without a query comment on one of them is that node's."""
+    return {
+        node.relation: unique_id
+        for unique_id, node in capture.nodes.items()
+        if node.resource_type in ("model", "seed", "snapshot")
+    }
+
+
+def estimated_ledger(
+    costs: Iterable[StatementCost], run: Run, price_per_tb: float, relations: Mapping[str, str] | None = None
+) -> Ledger:
+    """The ledger the run's statements would make if each scanned its estimated bytes (every one
+    of them sent while the run ran)."""
     of_run = [cost for cost in costs if cost.statement.run is run]
     invocation_id = invocation_of((cost.statement for cost in of_run), run)
-    return build(invocation_id, (execution(cost) for cost in of_run), price_per_tb)
+    return build(invocation_id, (execution(cost) for cost in of_run), price_per_tb, relations)

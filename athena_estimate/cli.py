@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from athena_estimate import captured
-from athena_estimate.as_ledger import estimated_ledger
+from athena_estimate.as_ledger import estimated_ledger, relations_of
 from athena_estimate.captured import Run
 from athena_estimate.errors import EstimateError
 from athena_estimate.estimate import estimate
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     ledger.add_argument("--run", choices=[run.value for run in Run], default=Run.DAY.value, help="default: %(default)s")
     ledger.add_argument("--price-per-tb", type=float, default=USD_PER_TB, help=f"USD per TB (default {USD_PER_TB:g})")
     ledger.add_argument("--out", type=Path, help="also write the ledger's JSON here")
+    ledger.add_argument("--top", type=int, default=25, help="nodes shown, the rest on one line (0: all; default 25)")
     return parser
 
 
@@ -128,10 +129,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _ledger(args: argparse.Namespace) -> int:
-    _, costs = estimate(captured.load(args.statements), Sizes.load(args.sizes))
-    ledger = estimated_ledger(costs, Run(args.run), args.price_per_tb)
+    capture = captured.load(args.statements)
+    _, costs = estimate(capture, Sizes.load(args.sizes))
+    ledger = estimated_ledger(costs, Run(args.run), args.price_per_tb, relations_of(capture))
     print(f"Estimated, not billed: the {Run(args.run).label} of {args.statements}, sizes {args.sizes}")
-    print(render_ledger.table(ledger))
+    print(render_ledger.table(ledger, max(args.top, 0)))
     if args.out is not None:
         document = render_ledger.document(ledger, "estimate", Budget(), [])
         args.out.write_text(json.dumps(document, indent=2) + "\n")

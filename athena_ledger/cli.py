@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--budget-bytes", type=int, default=None, help="exit 1 when the run was billed more bytes")
     parser.add_argument("--budget-usd", type=float, default=None, help="exit 1 when the run cost more dollars")
     parser.add_argument("--out", type=Path, default=None, help=f"the JSON (default {OUT_NAME} by run_results.json)")
+    parser.add_argument(
+        "--top", type=int, default=25, help="nodes shown, the most expensive first, the rest on one line (0: all; "
+        "default 25); the JSON has every node",
+    )  # fmt: skip
     return parser
 
 
@@ -45,6 +49,8 @@ def _check(args: argparse.Namespace) -> None:
         raise LedgerError(f"--price-per-tb must not be negative, not {args.price_per_tb:g}.")
     if args.budget_bytes is not None and args.budget_bytes < 0:
         raise LedgerError(f"--budget-bytes must not be negative, not {args.budget_bytes}.")
+    if args.top < 0:
+        raise LedgerError(f"--top must not be negative, not {args.top}.")
     if args.budget_usd is not None and args.budget_usd < 0:
         raise LedgerError(f"--budget-usd must not be negative, not {args.budget_usd:g}.")
 
@@ -56,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = read_run(args.target_path)
         client = history.athena_client(args.region)
         executions = history.executions_between(client, args.workgroup, run.window_start, run.window_end)
-        ledger = build(run.invocation_id, executions, args.price_per_tb)
+        ledger = build(run.invocation_id, executions, args.price_per_tb, run.relations, run.ran_during)
         budget = Budget(bytes=args.budget_bytes, usd=args.budget_usd)
         overruns = budget.overruns(ledger.total(), args.price_per_tb)
         out = args.out or run.path.with_name(OUT_NAME)
@@ -68,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LedgerError as error:
         print(f"athena_ledger: {error}", file=sys.stderr)
         return 2
-    print(render.table(ledger))
+    print(render.table(ledger, args.top))
     if not ledger.rows:
         print(
             f"No statement of invocation {run.invocation_id} in workgroup {args.workgroup}: was it a run "

@@ -1,12 +1,15 @@
 """The ledger of one dbt invocation: its statements (those whose query comment carries the
 invocation id), what each scanned and is billed, per node and in total, and the budget outcome.
-Statements in the window with no query comment at all (dbt-athena sends ALTER, DROP, OPTIMIZE,
-VACUUM and MSCK without one) cannot be attributed to any run: they are counted apart."""
+dbt-athena sends ALTER, DROP, OPTIMIZE, VACUUM and MSCK without a query comment: such a
+statement is the run's, and its node's, when Athena received it while the run ran and it acts on
+a table one of the run's nodes built (its relation in run_results.json); any other statement of
+the window without a comment is counted apart, as not attributed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from athena_ledger import statement
 from athena_ledger.billing import billed_bytes, is_charged, usd
@@ -20,6 +23,7 @@ class Row:
     execution: Execution
     node: str
     kind: str
+    by_table: bool = False  # no query comment: attributed by the table it acts on
 
     @property
     def charged(self) -> bool:
@@ -44,6 +48,13 @@ class Totals:
         self.scanned += row.execution.scanned
         self.billed += row.billed
         self.engine_ms += row.execution.engine_ms
+
+    def include(self, other: Totals) -> None:
+        self.statements += other.statements
+        self.failed += other.failed
+        self.scanned += other.scanned
+        self.billed += other.billed
+        self.engine_ms += other.engine_ms
 
 
 @dataclass(frozen=True)
@@ -87,14 +98,27 @@ class Ledger:
         return usd(billed, self.price_per_tb)
 
 
-def build(invocation_id: str, executions: Iterable[Execution], price_per_tb: float) -> Ledger:
-    """The ledger of `invocation_id` from a window's executions, oldest statement first."""
+def build(
+    invocation_id: str,
+    executions: Iterable[Execution],
+    price_per_tb: float,
+    relations: Mapping[str, str] | None = None,
+    ran_during: Callable[[datetime], bool] = lambda _: True,
+) -> Ledger:
+    """The ledger of `invocation_id` from a window's executions, oldest statement first;
+    `relations` the run's tables by `schema.table`, `ran_during` whether Athena received a
+    statement while the run ran."""
     ledger = Ledger(invocation_id=invocation_id, price_per_tb=price_per_tb)
     for execution in sorted(executions, key=lambda e: (e.submitted, e.execution_id)):
         comment = statement.query_comment(execution.sql)
         row = Row(execution=execution, node=statement.node_of(comment), kind=statement.kind(execution.sql))
         if not comment:
-            ledger.uncommented.add(row)
+            table = statement.target_table(execution.sql)
+            node = (relations or {}).get(table or "")
+            if node and ran_during(execution.submitted):
+                ledger.rows.append(Row(execution=execution, node=node, kind=row.kind, by_table=True))
+            else:
+                ledger.uncommented.add(row)
         elif comment.get("invocation_id") != invocation_id:
             ledger.other_invocations += 1
         else:

@@ -23,8 +23,9 @@ def short_name(node: str) -> str:
     return node
 
 
-def table(ledger: Ledger) -> str:
-    """One line per node, the most expensive first, and the run's total."""
+def table(ledger: Ledger, top: int = 0) -> str:
+    """One line per node, the most expensive first (with `top`, that many and one line for the
+    rest), and the run's total."""
     header = ["node", "statements", "scanned MB", "billed MB", "USD", "engine s"]
 
     def line(name: str, totals: Totals) -> list[str]:
@@ -38,7 +39,14 @@ def table(ledger: Ledger) -> str:
             f"{totals.engine_ms / 1000:,.1f}",
         ]
 
-    rows = [line(short_name(name), totals) for name, totals in ledger.nodes()]
+    nodes = ledger.nodes()
+    shown, rest = (nodes[:top], nodes[top:]) if top > 0 else (nodes, [])
+    rows = [line(short_name(name), totals) for name, totals in shown]
+    if rest:
+        folded = Totals()
+        for _, totals in rest:
+            folded.include(totals)
+        rows.append(line(f"{len(rest)} other nodes", folded))
     rows.append(line("total", ledger.total()))
     widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
 
@@ -59,8 +67,9 @@ def table(ledger: Ledger) -> str:
     if ledger.uncommented.statements:
         u = ledger.uncommented
         lines.append(
-            f"Not attributed: {u.statements} statement(s) in the run's window without a query comment "
-            f"(ALTER, DROP, OPTIMIZE, VACUUM, MSCK), {_mb(u.scanned)} MB scanned, {_mb(u.billed)} MB billed."
+            f"Not attributed: {u.statements} statement(s) near the run without a query comment (ALTER, DROP, "
+            f"OPTIMIZE, VACUUM, MSCK) on no table of this run or outside its time, {_mb(u.scanned)} MB scanned, "
+            f"{_mb(u.billed)} MB billed."
         )
     return "\n".join(lines)
 
@@ -83,6 +92,7 @@ def _statement(ledger: Ledger, row: Row) -> dict[str, Any]:
         "submitted_at": execution.submitted.isoformat(),
         "node": row.node,
         "kind": row.kind,
+        "attributed_by": "table name" if row.by_table else "query comment",
         "state": execution.state,
         "scanned_bytes": execution.scanned,
         "billed_bytes": row.billed,

@@ -4,14 +4,18 @@ ran (generated_at is written as the run ends, elapsed_time is how long it took).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from athena_ledger.errors import LedgerError
 
 # Statements are sent a little before dbt starts timing (hooks, connections) and clocks differ.
 MARGIN = timedelta(minutes=5)
+# A statement without a query comment is this run's only if Athena received it while the run
+# ran (an NTP-synced runner's clock and AWS's differ by less than this).
+CLOCK_SKEW = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,7 @@ class Run:
     generated_at: datetime
     elapsed_seconds: float
     path: Path
+    relations: dict[str, str] = field(default_factory=dict)  # "schema.table" -> the node that built it
 
     @property
     def started(self) -> datetime:
@@ -33,6 +38,10 @@ class Run:
     @property
     def window_end(self) -> datetime:
         return self.generated_at + MARGIN
+
+    def ran_during(self, submitted: datetime) -> bool:
+        """Athena received it while the run ran (not before it started, not after it ended)."""
+        return self.started - CLOCK_SKEW <= submitted <= self.generated_at + CLOCK_SKEW
 
 
 def _timestamp(value: object, path: Path) -> datetime:
@@ -63,4 +72,16 @@ def read_run(target_path: Path) -> Run:
         generated_at=_timestamp(metadata.get("generated_at"), path),
         elapsed_seconds=float(elapsed),
         path=path,
+        relations=_relations(data.get("results")),
     )
+
+
+def _relations(results: Any) -> dict[str, str]:
+    """The tables the run's models, seeds and snapshots built, by `schema.table`."""
+    found = {}
+    for result in results if isinstance(results, list) else []:
+        name = result.get("relation_name") if isinstance(result, dict) else None
+        if isinstance(name, str) and name:
+            parts = [part.strip('"`').lower() for part in name.split(".")]
+            found[".".join(parts[-2:])] = str(result.get("unique_id", ""))
+    return found

@@ -59,6 +59,27 @@ def kind(sql: str) -> str:
     return "OTHER"
 
 
+_TARGET = re.compile(
+    r"(?:alter\s+table|drop\s+table(?:\s+if\s+exists)?|optimize|vacuum|msck\s+repair\s+table)\s+([`\"\w.]+)",
+    re.IGNORECASE,
+)
+# Tables dbt-athena derives from a model's while building it (temporary, high-availability, backup).
+_DERIVED = re.compile(r"(__dbt_tmp(_[0-9a-f_]+)?|__ha|__bkp|__tmp_not_partitioned)$")
+
+
+def target_table(sql: str) -> str | None:
+    """`schema.table` an ALTER, DROP, OPTIMIZE, VACUUM or MSCK acts on (a derived table as the
+    model's own), None for anything else."""
+    leading = _LEADING_COMMENTS.match(sql)
+    match = _TARGET.match(sql[leading.end() if leading else 0 :])
+    if match is None:
+        return None
+    parts = [part.strip('"`').lower() for part in match.group(1).split(".")]
+    if len(parts) < 2:
+        return None
+    return f"{parts[-2]}.{_DERIVED.sub('', parts[-1])}"
+
+
 def node_of(comment: dict[str, Any]) -> str:
     """The node a statement belongs to: its node_id; "hook" for what dbt sends on its "master"
     connection outside any node (the on-run-start/on-run-end hooks, and the schemas it creates

@@ -23,6 +23,7 @@ import yaml
 from botocore.stub import Stubber
 
 from athena_ledger import cli, history, statement
+from athena_ledger import ledger as ledger_module
 from athena_ledger.billing import MB, MIN_BILLED, billed_bytes, is_charged
 from athena_ledger.errors import LedgerError
 from conftest import run_dbt
@@ -105,13 +106,17 @@ CTAS_BILLED, MERGE_BILLED = 1_200 * MB, 735 * MB
 RUN_BILLED = CTAS_BILLED + MERGE_BILLED + MIN_BILLED
 
 
-def _write_run_results(target: Path, invocation: str = INVOCATION) -> Path:
+def _write_run_results(target: Path, invocation: str = INVOCATION, relations: dict[str, str] | None = None) -> Path:
+    """dbt's run_results.json of the run; with `relations` (node -> relation_name), its results."""
     target.mkdir(parents=True, exist_ok=True)
     ended = STARTED + dt.timedelta(seconds=ELAPSED)
     metadata = {"dbt_version": "1.11.16", "generated_at": ended.isoformat().replace("+00:00", "Z"),
                 "invocation_id": invocation}  # fmt: skip
+    results = [
+        {"unique_id": node, "status": "success", "relation_name": name} for node, name in (relations or {}).items()
+    ]
     path = target / "run_results.json"
-    path.write_text(json.dumps({"metadata": metadata, "results": [], "elapsed_time": ELAPSED, "args": {}}))
+    path.write_text(json.dumps({"metadata": metadata, "results": results, "elapsed_time": ELAPSED, "args": {}}))
     return path
 
 
@@ -203,6 +208,84 @@ def test_the_ledger_counts_every_statement_of_the_run_and_nothing_else(monkeypat
     total = next(line for line in lines if line.startswith("total "))
     assert total.split() == ["total", "5", "(1", "failed)", "1,941.5", "1,945.0", "0.0097", "138.9"]
     assert any(line.startswith("Not attributed: 1 statement(s)") for line in lines)
+
+
+def test_a_statement_without_comment_on_a_table_the_run_built_is_its_nodes(monkeypatch, tmp_path, capsys):
+    # run_results names the tables the run built: the DROP of stg_events' temporary table,
+    # received while the run ran, is stg_events' (dbt-athena sends it without a comment)
+    _write_run_results(tmp_path / "target", relations={STG_EVENTS: '"awsdatacatalog"."staging"."stg_events"'})
+    code, _ = _run_ledger(monkeypatch, tmp_path)
+    capsys.readouterr()
+    assert code == 0
+    ledger = json.loads((tmp_path / "target" / "athena_ledger.json").read_text())
+    drop = next(s for s in ledger["statements"] if s["execution_id"] == "drop")
+    assert (drop["node"], drop["kind"], drop["attributed_by"]) == (STG_EVENTS, "DROP TABLE", "table name")
+    assert {n["node"]: n["statements"] for n in ledger["nodes"]}[STG_EVENTS] == 3
+    assert ledger["not_attributed"]["statements"] == 0
+    assert ledger["total"]["billed_bytes"] == RUN_BILLED  # a DROP is free
+
+
+def test_only_a_statement_received_during_the_run_is_attributed_by_its_table():
+    generated = STARTED + dt.timedelta(seconds=ELAPSED)
+
+    def optimize(execution_id: str, table: str, submitted: dt.datetime) -> history.Execution:
+        sql = f"optimize {table} rewrite data using bin_pack where event_date = date '2019-11-30'"
+        return history.Execution(execution_id, submitted, "SUCCEEDED", sql, 50 * MB, 1_000)
+
+    def during(at: dt.datetime) -> bool:
+        return STARTED - dt.timedelta(seconds=2) <= at <= generated + dt.timedelta(seconds=2)
+
+    found = ledger_module.build(
+        INVOCATION,
+        [
+            optimize("in-run", "staging.stg_events", generated - dt.timedelta(seconds=30)),
+            optimize("just-after", "staging.stg_events", generated + dt.timedelta(seconds=1)),
+            optimize("next-run", "staging.stg_events", generated + dt.timedelta(seconds=3)),
+            optimize("other-table", "marts.fact_sessions", generated - dt.timedelta(seconds=30)),
+        ],
+        5.0,
+        {"staging.stg_events": STG_EVENTS},
+        during,
+    )
+    assert [(r.execution.execution_id, r.node, r.by_table) for r in found.rows] == [
+        ("in-run", STG_EVENTS, True), ("just-after", STG_EVENTS, True),
+    ]  # fmt: skip
+    assert (found.uncommented.statements, found.uncommented.billed) == (2, 2 * 50 * MB)
+
+
+@pytest.mark.parametrize(
+    ("sql", "table"),
+    [
+        ("drop table if exists `staging`.`stg_events__dbt_tmp`", "staging.stg_events"),
+        ('alter table "marts"."kpi_summary__ha" rename to "marts"."kpi_summary"', "marts.kpi_summary"),
+        ("optimize awsdatacatalog.staging.stg_events rewrite data using bin_pack", "staging.stg_events"),
+        ("VACUUM snapshots.product_attributes", "snapshots.product_attributes"),
+        ("msck repair table ecommerce_raw.event_lines", "ecommerce_raw.event_lines"),
+        ("select * from staging.stg_events", None),
+        ("drop table x", None),
+    ],
+)
+def test_the_table_a_statement_without_comment_acts_on(sql: str, table: str | None) -> None:
+    assert statement.target_table(sql) == table
+
+
+def test_top_shows_the_most_expensive_nodes_and_folds_the_rest_into_one_line(
+    monkeypatch, tmp_path, run_results, capsys
+):
+    code, _ = _run_ledger(monkeypatch, tmp_path, "--top", "1")
+    out, _ = capsys.readouterr()
+    assert code == 0
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("node "))
+    assert lines[header + 2].split()[0] == "stg_events"
+    folded = lines[header + 3].split()
+    nodes = json.loads((tmp_path / "target" / "athena_ledger.json").read_text())["nodes"]
+    rest = nodes[1:]
+    assert folded[:4] == [str(len(rest)), "other", "nodes", str(sum(n["statements"] for n in rest))]
+    assert folded[-3] == f"{sum(n['billed_bytes'] for n in rest) / 1e6:,.1f}"
+    total = next(line for line in lines if line.startswith("total "))
+    assert total.split()[1] == "5"  # the total is the run's, whatever is shown
+    assert len(nodes) > 2  # the JSON keeps every node
 
 
 def test_the_price_per_tb_and_the_output_path_are_the_callers(monkeypatch, tmp_path, run_results):
