@@ -237,21 +237,25 @@ def deploy_job_subject() -> str:
     return f"repo:acme/shop:environment:{environment}" if environment else "repo:acme/shop:ref:refs/heads/main"
 
 
-def test_deploy_role_trusts_one_repository_and_branch_or_environment() -> None:
-    resolver = dict(resolvers())["sse-s3"]
-    role = dict(resolver.active_resources())["DeployRole"]["Properties"]
+def assert_trusts_only(role: dict[str, Any], subject: str) -> None:
+    """GitHub's OIDC provider, for exactly one token subject: StringEquals, no StringLike, no wildcard."""
     (statement,) = statements(role["AssumeRolePolicyDocument"])
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Principal"] == {
         "Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
     }
-    # Exact matches only: no StringLike, no wildcard, exactly the subject of deploy.yml's job.
     assert statement["Condition"] == {
         "StringEquals": {
             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": deploy_job_subject(),
+            "token.actions.githubusercontent.com:sub": subject,
         }
     }
+
+
+def test_deploy_role_trusts_one_repository_and_branch_or_environment() -> None:
+    resolver = dict(resolvers())["sse-s3"]
+    role = dict(resolver.active_resources())["DeployRole"]["Properties"]
+    assert_trusts_only(role, deploy_job_subject())  # exactly the subject of deploy.yml's job
     assert sorted(role["ManagedPolicyArns"]) == sorted([resolver.ref("DbtPolicy"), resolver.ref("DeployStatePolicy")])
     # deploy.yml keeps the manifest at s3://$DBT_STATE_BUCKET/dbt/prod/: the state policy's prefix.
     workflow = (REPO / ".github" / "workflows" / "deploy.yml").read_text()
@@ -340,18 +344,7 @@ def test_pull_request_role_reads_production_and_writes_only_its_own(variant: str
     resolver = dict(resolvers())[variant]
     resources = dict(resolver.active_resources())
     role = resources["PullRequestRole"]["Properties"]
-    (statement,) = statements(role["AssumeRolePolicyDocument"])
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert statement["Principal"] == {
-        "Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
-    }
-    # Exact matches only: pull requests of the one repository, no StringLike, no wildcard.
-    assert statement["Condition"] == {
-        "StringEquals": {
-            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": pr_job_subject(),
-        }
-    }
+    assert_trusts_only(role, pr_job_subject())  # pull requests of the one repository
     assert role["ManagedPolicyArns"] == [resolver.ref("PullRequestPolicy")] and "Policies" not in role
     assert role["MaxSessionDuration"] <= 7200
     document = resources["PullRequestPolicy"]["Properties"]["PolicyDocument"]
