@@ -9,7 +9,7 @@ A line is one physical line: a quoted field holding a line break arrives as two 
 each with a quote left open.
 
 Written as a state machine, apart from the SQL's regular expressions
-(models/staging/stg_event_lines.sql), so that a test comparing the two catches a mistake
+(models/staging/ecommerce_raw/base/stg_event_lines.sql), so that a test comparing the two catches a mistake
 in either. A line without a quote (every line of the real files) is split on every comma.
 """
 

@@ -87,6 +87,20 @@
 {% endmacro %}
 
 {#-
+    The landing manifest's current version of each file: its path as the raw
+    source names it and the sha256 of its latest landing. The raw-reading models
+    (stg_raw_files, stg_event_lines) join it to record which version of a file
+    they read; a file the manifest does not name gets none (NULL).
+-#}
+{% macro current_file_versions() -%}
+    select
+        source_file,
+        file_sha256
+    from {{ ref('stg_landed_files') }}
+    where is_current_version
+{%- endmacro %}
+
+{#-
     A predicate on the raw source selecting `files` (from raw_files_to_read):
     their year/month partitions, so both engines prune the others, and their
     paths (`filename` / "$path"), so DuckDB opens no other file. Never true for

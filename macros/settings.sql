@@ -69,7 +69,7 @@
     projection has them; no file whose name starts with _ or ., Hadoop's
     hidden files). A glob, not a filter: a filter on `filename` in a subquery
     would stop DuckDB pruning the files by partition (year * 100 + month).
-    models/staging/_ecommerce_raw__sources.yml spells the same glob (YAML
+    models/staging/ecommerce_raw/_ecommerce_raw__sources.yml spells the same glob (YAML
     cannot call a macro); the on-run-start hook checks that they agree.
 -#}
 {% macro raw_files_glob() %}

@@ -29,7 +29,7 @@
         {%- if not reader.startswith('read_csv(' ~ sql_string_literal(pattern) ~ ',') -%}
             {{ exceptions.raise_compiler_error(
                 'The source ecommerce_raw.landed_files does not read ' ~ sql_string_literal(pattern)
-                ~ ': its external_location in models/staging/_ecommerce_raw__sources.yml must match '
+                ~ ': its external_location in models/staging/ecommerce_raw/_ecommerce_raw__sources.yml must match '
                 ~ 'macros/cross_engine/create_landing_manifest_table.sql. It reads: ' ~ reader[:200]
             ) }}
         {%- endif -%}

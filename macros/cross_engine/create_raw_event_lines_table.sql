@@ -26,7 +26,7 @@
         {%- if not reader.startswith('read_csv(' ~ expected ~ ',') -%}
             {{ exceptions.raise_compiler_error(
                 'The source ecommerce_raw.events does not read ' ~ expected ~ ' (ECOM_RAW_DIR quoted by '
-                ~ 'sql_string_literal()): its external_location in models/staging/_ecommerce_raw__sources.yml '
+                ~ 'sql_string_literal()): its external_location in models/staging/ecommerce_raw/_ecommerce_raw__sources.yml '
                 ~ 'must match macros/settings.sql. It reads: ' ~ reader[:200]
             ) }}
         {%- endif -%}

@@ -32,53 +32,45 @@ new_events as (
 
 ),
 
-from_new_events as (
+new_rows as (
 
+    -- each new event as the row of a product seen once, folded below with
+    -- the stored rows of the products it touches
     select
         product_id,
-        max(event_time) as last_seen_at,
-        {{ value_at_max('event_id', 'row(event_time, event_id)') }} as latest_event_id,
-        {{ value_at_max('category_id', 'row(event_time, event_id)') }} as category_id,
-        {{ value_at_max('brand', 'row(event_time, event_id)') }} as brand,
-        {{ value_at_max('price', 'row(event_time, event_id)') }} as current_price,
-        min(price) as min_price,
-        max(price) as max_price,
-        min(event_time) as first_seen_at,
-        max(loaded_in_run) as loaded_in_run
-    from new_events
-    group by product_id
-
-),
-
-stored as (
-
-    -- the products' rows as they were before this run (none on a full build)
-    select
-        product_id,
-        last_seen_at,
-        latest_event_id,
+        event_time as last_seen_at,
+        event_id as latest_event_id,
         category_id,
         brand,
-        current_price,
-        min_price,
-        max_price,
-        first_seen_at,
+        price as current_price,
+        price as min_price,
+        price as max_price,
+        event_time as first_seen_at,
         loaded_in_run
-    {% if watermark is not none -%}
-        from {{ this }}
-        where product_id in (select from_new_events.product_id from from_new_events)
-    {%- else -%}
-        from from_new_events
-        where 1 = 0
-    {%- endif %}
+    from new_events
 
 ),
 
 candidates as (
 
-    select * from from_new_events
-    union all
-    select * from stored
+    select * from new_rows
+    {% if watermark is not none -%}
+        union all
+        -- the products' rows as they were before this run (none on a full build)
+        select
+            product_id,
+            last_seen_at,
+            latest_event_id,
+            category_id,
+            brand,
+            current_price,
+            min_price,
+            max_price,
+            first_seen_at,
+            loaded_in_run
+        from {{ this }}
+        where product_id in (select new_events.product_id from new_events)
+    {%- endif %}
 
 ),
 

@@ -76,11 +76,7 @@ renamed as (
 
 current_versions as (
 
-    select
-        source_file,
-        file_sha256
-    from {{ ref('stg_landed_files') }}
-    where is_current_version
+    {{ current_file_versions() }}
 
 ),
 

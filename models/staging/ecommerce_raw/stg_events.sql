@@ -39,6 +39,16 @@
     {%- endif %}
 {%- endset %}
 
+{#-
+    The fields of an event besides its id and the run that wrote it: both
+    branches of distinct_events list them from here, in one order (a union
+    matches columns by position).
+-#}
+{%- set event_fields = [
+    'user_id', 'product_id', 'category_id', 'user_session', 'event_time', 'event_date',
+    'event_type', 'category_code', 'brand', 'price', 'source_file'
+] %}
+
 with
 
 repeated_keys as (
@@ -71,18 +81,10 @@ single_copies as (
 
     select
         event_id,
-        user_id,
-        product_id,
-        category_id,
-        user_session,
-        event_time,
-        event_date,
-        event_type,
-        category_code,
-        brand,
-        price,
-        source_file,
-        loaded_in_run
+        loaded_in_run,
+    {% for field in event_fields %}
+        {{ field }}{{ ',' if not loop.last }}
+    {% endfor %}
     from {{ ref('stg_event_lines') }}
     where {{ accepted_in_batch }}
         and event_id not in (select copied_lines.event_id from copied_lines)
@@ -95,18 +97,10 @@ first_of_several_copies as (
     -- first file (by path) the line was read from
     select
         event_id,
-        min(user_id) as user_id,
-        min(product_id) as product_id,
-        min(category_id) as category_id,
-        min(user_session) as user_session,
-        min(event_time) as event_time,
-        min(event_date) as event_date,
-        min(event_type) as event_type,
-        min(category_code) as category_code,
-        min(brand) as brand,
-        min(price) as price,
-        min(source_file) as source_file,
-        max(loaded_in_run) as loaded_in_run
+        max(loaded_in_run) as loaded_in_run,
+    {% for field in event_fields %}
+        min({{ field }}) as {{ field }}{{ ',' if not loop.last }}
+    {% endfor %}
     from {{ ref('stg_event_lines') }}
     where {{ accepted_in_batch }}
         and event_id in (select copied_lines.event_id from copied_lines)
