@@ -3,7 +3,7 @@
 dbt-athena writes the query comment on a line of its own, `-- /* {...json...} */`, before the
 statement (or after it with `append: true`), and leaves it off statements that start with
 ALTER, DROP, OPTIMIZE, VACUUM or MSCK. The kinds are named as the conformance harness and the
-estimate name them (tests/athena/statements.py), from the leading keywords alone.
+estimate name them (tests/athena/statements/kinds.py), from the leading keywords alone.
 """
 
 from __future__ import annotations
