@@ -87,14 +87,14 @@ $(VENV)/.infra-installed: requirements-infra.txt infra/requirements-checkov.txt 
 demo: setup  ## generate ~1M events (EVENTS=N) or take SOURCE=<file|folder>, land, dbt build, summary, dashboard
 	$(PY) -m workspace claim $(DEMO_DIR) --owner "make demo" $(if $(strip $(SOURCE)),--refuse-inside "$(SOURCE)")
 ifeq ($(strip $(SOURCE)),)
-	$(PY) -m ingest generate --out $(DEMO_DIR)/generated --events $(EVENTS) --seed $(SEED) \
+	$(PY) -m synthetic_events --out $(DEMO_DIR)/generated --events $(EVENTS) --seed $(SEED) \
 		$(if $(filter 1,$(CHECK)),--expected $(DEMO_DIR)/expected.json,--no-expected)
 	$(PY) -m ingest land --source $(DEMO_DIR)/generated --dest $(DEMO_RAW_DIR)
 else
 	$(PY) -m ingest land --source "$(SOURCE)" --dest $(DEMO_RAW_DIR)
 ifeq ($(CHECK),1)
 	@echo "computing the expected values of $(SOURCE) in plain Python (independent of dbt)..."
-	$(PY) -m ingest expect --source $(DEMO_RAW_DIR) --out $(DEMO_DIR)/expected.json
+	$(PY) -m mart_oracle expect --source $(DEMO_RAW_DIR) --out $(DEMO_DIR)/expected.json
 endif
 endif
 	$(DBT) build --full-refresh
@@ -102,9 +102,9 @@ endif
 	@# events check says "error" by design and the demo goes on
 	$(DBT) source freshness || echo "dbt source freshness: a source is stale (see Data health below)"
 ifeq ($(CHECK),1)
-	$(PY) -m ingest report --database $(DEMO_DATABASE) --expected $(DEMO_DIR)/expected.json
+	$(PY) -m mart_oracle report --database $(DEMO_DATABASE) --expected $(DEMO_DIR)/expected.json
 else
-	$(PY) -m ingest report --database $(DEMO_DATABASE)
+	$(PY) -m mart_oracle report --database $(DEMO_DATABASE)
 endif
 	@$(MAKE) --no-print-directory dashboard ECOM_DUCKDB_PATH=$(DEMO_DATABASE)
 
@@ -119,7 +119,7 @@ docs: setup  ## dbt docs generate, then serve the lineage site on port 8080 (DOC
 	$(DBT) docs serve --port $(DOCS_PORT) --no-browser
 
 athena-smoke: setup  ## on your AWS account: generate, land, crawl, dbt build --target athena, check KPIs, clean up
-	$(PY) -m ingest.smoke
+	$(PY) -m aws_smoke
 
 bench: setup $(VENV)/.bench-installed  ## time dbt (full, incremental, no-op) against DuckDB's floor and PySpark on EVENTS (10M); appends docs/benchmarks.md
 	$(PY) -m bench run --events $(BENCH_EVENTS) --seed $(SEED)

@@ -59,8 +59,7 @@ def generate(ctx: Context, events: int, seed: int) -> None:
     argv: list[str | Path] = [
         ctx.python,
         "-m",
-        "ingest",
-        "generate",
+        "synthetic_events",
         "--out",
         out,
         "--events",

@@ -61,10 +61,9 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _quicksight_deploy(args: argparse.Namespace) -> int:
-    from dashboard.quicksight import Settings, deploy_command
+    from dashboard.quicksight import deploy_command, settings_from_args
 
-    settings = Settings.from_args(args)
-    return deploy_command(settings, manifest_path=args.manifest, dry_run=args.dry_run, out=sys.stdout)
+    return deploy_command(settings_from_args(args), manifest_path=args.manifest, dry_run=args.dry_run, out=sys.stdout)
 
 
 def build_parser() -> argparse.ArgumentParser:

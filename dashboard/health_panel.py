@@ -1,4 +1,4 @@
-"""The dashboard's Data health panel: the same summary as `python -m ingest report` (health/),
+"""The dashboard's Data health panel: the same summary as `python -m mart_oracle report` (health/),
 as hand-written HTML. Every state is a word (pass, warn, error, not run, ...) in a coloured
 badge, so nothing is told by colour alone; each row carries `data-health`, `data-name` and
 `data-status` for tests and curious readers (no `data-mart`: these are not mart figures)."""

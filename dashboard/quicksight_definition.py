@@ -6,7 +6,7 @@ donut, daily conversion, the conversion funnel and customer cohorts, on one shee
 
 Each visual names its columns as (dataset identifier, column): the identifier is the mart's
 name, declared against the mart's dataset ARN. A test checks every referenced column against
-the mart's contract in target/manifest.json, and `quicksight.desired_resources` refuses to
+the mart's contract in target/manifest.json, and `quicksight_desired.desired_resources` refuses to
 deploy a definition that references a column the contract does not have.
 
 Bump DEFINITION_VERSION whenever the definition changes: it is the dashboard's version

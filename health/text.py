@@ -1,4 +1,4 @@
-"""The Data health summary as plain text, the section `python -m ingest report` prints."""
+"""The Data health summary as plain text, the section `python -m mart_oracle report` prints."""
 
 from __future__ import annotations
 

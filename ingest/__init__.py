@@ -1,4 +1,5 @@
-"""Ingest tools for the e-commerce clickstream: generate, land and (later) crawl raw events."""
+"""Landing and cataloguing raw e-commerce clickstream files: checked, copied into the raw layout
+(locally or in S3) and catalogued by a Glue crawler. `python -m ingest {land,crawl,load}`."""
 
 KAGGLE_HEADER = (
     "event_time",

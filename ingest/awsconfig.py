@@ -1,23 +1,6 @@
-"""AWS configuration in one place: where the data goes, how to reach AWS, and what its errors mean.
-
-Every setting is a command-line flag with an environment variable behind it:
-
-| setting           | flag            | environment                    | otherwise                            |
-|-------------------|-----------------|--------------------------------|--------------------------------------|
-| bucket, prefix    | --dest s3://... | ECOM_S3_BUCKET, ECOM_S3_PREFIX | ECOM_RAW_S3_URI, else required       |
-| region            | --region        | AWS_REGION, AWS_DEFAULT_REGION | the AWS profile's                    |
-| profile           | --profile       | AWS_PROFILE                    | boto3's default credential chain     |
-| Glue database     | --database      | ECOM_GLUE_DATABASE             | ECOM_RAW_DATABASE, else ecommerce_raw |
-| crawler name      | --crawler       | ECOM_CRAWLER_NAME              | ecommerce_raw_events                 |
-| crawler role ARN  | --role-arn      | ECOM_CRAWLER_ROLE_ARN          | required to create the crawler       |
-| attempts per call | --max-attempts  | AWS_MAX_ATTEMPTS               | 10                                   |
-
-ECOM_RAW_S3_URI and ECOM_RAW_DATABASE are what dbt's Athena target reads (the landing root and
-the raw database), so one set of variables serves both; the ECOM_S3_* / ECOM_GLUE_* ones win.
-
-The endpoint is boto3's own `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_GLUE`),
-so any S3-compatible endpoint, or a local moto server, stands in for AWS without a flag of ours.
-"""
+"""AWS configuration in one place: where the data goes (flags and environment, listed in
+docs/landing.md), how to reach AWS (boto3 clients with standard retries), and what its errors
+mean in one sentence."""
 
 from __future__ import annotations
 
@@ -25,7 +8,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ingest.errors import IngestError
@@ -36,7 +19,7 @@ ENV_DATABASE = "ECOM_GLUE_DATABASE"
 ENV_CRAWLER = "ECOM_CRAWLER_NAME"
 ENV_ROLE_ARN = "ECOM_CRAWLER_ROLE_ARN"
 ENV_MAX_ATTEMPTS = "AWS_MAX_ATTEMPTS"
-# dbt's names for the same landing root and raw database (models/staging/_ecommerce_raw__sources.yml).
+# dbt's names for the same landing root and raw database (models/staging/ecommerce_raw/_ecommerce_raw__sources.yml).
 ENV_DBT_RAW_URI = "ECOM_RAW_S3_URI"
 ENV_DBT_DATABASE = "ECOM_RAW_DATABASE"
 
@@ -118,6 +101,10 @@ class AwsOptions:
     region: str | None = None
     profile: str | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+    def for_dry_run(self) -> AwsOptions:
+        """Few attempts: a dry run should say quickly that it cannot reach AWS."""
+        return replace(self, max_attempts=min(self.max_attempts, 2))
 
 
 class Aws:

@@ -1,4 +1,4 @@
-"""Command line: `python -m ingest {generate,land,crawl,load,expect,report,query} --help`.
+"""Command line: `python -m ingest {land,crawl,load} --help`, raw files landed and catalogued.
 
 A user mistake is reported as one line on stderr with exit status 2, never a traceback.
 """
@@ -6,13 +6,10 @@ A user mistake is reported as one line on stderr with exit status 2, never a tra
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
-import signal
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ingest.awsconfig import (
@@ -34,7 +31,7 @@ from ingest.awsconfig import (
 )
 from ingest.awsconfig import DEFAULT_DATABASE as DEFAULT_GLUE_DATABASE
 from ingest.crawl import DEFAULT_POLL_SECONDS, DEFAULT_TIMEOUT_SECONDS, CrawlSettings
-from ingest.errors import IngestError
+from ingest.errors import IngestError, progress_line, run_command
 from ingest.s3 import (
     DEFAULT_CONCURRENCY,
     DEFAULT_PART_SIZE_MIB,
@@ -42,15 +39,6 @@ from ingest.s3 import (
     TransferOptions,
     dry_run_s3,
 )
-
-DEFAULT_DATABASE = Path(os.environ.get("ECOM_DUCKDB_PATH", "data/demo/ecommerce.duckdb"))
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2019-10-01") from error
 
 
 def _positive_int(text: str) -> int:
@@ -154,33 +142,10 @@ def _add_crawl_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ingest",
-        description="Generate, land and check raw e-commerce clickstream files (Kaggle REES46 format).",
+        description="Land raw e-commerce clickstream files (Kaggle REES46 format), locally or in S3, and catalogue "
+        "them with a Glue crawler.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    generate = commands.add_parser(
-        "generate",
-        help="write synthetic events in the Kaggle format, and their expected KPIs",
-        description="Write synthetic events in the Kaggle format, one file per month (or day), "
-        "and the expected values of the marts, computed in Python from the files written.",
-    )
-    generate.add_argument("--out", type=Path, required=True, help="folder to write the CSV files to")
-    generate.add_argument(
-        "--events", type=_positive_int, default=1_000_000, help="about how many rows (default 1,000,000)"
-    )
-    generate.add_argument("--seed", type=int, default=42, help="random seed; same seed, same files (default 42)")
-    generate.add_argument("--start", type=_date, default=dt.date(2019, 10, 1), help="first day (default 2019-10-01)")
-    generate.add_argument(
-        "--end", type=_date, default=dt.date(2019, 11, 30), help="last day, inclusive (default 2019-11-30)"
-    )
-    generate.add_argument("--per-day", action="store_true", help="one file per day instead of per month")
-    generate.add_argument("--gzip", action="store_true", help="write .csv.gz files")
-    generate.add_argument(
-        "--expected",
-        type=Path,
-        help="where to write the expected values as JSON (default OUT/expected.json)",
-    )
-    generate.add_argument("--no-expected", action="store_true", help="skip computing the expected values")
 
     land = commands.add_parser(
         "land",
@@ -219,68 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_crawl_options(load)
     _add_aws_options(load)
 
-    expect = commands.add_parser(
-        "expect",
-        help="compute the expected values of the marts from raw files, in plain Python",
-        description="Compute the expected content of every mart (row accounting, rejections, KPIs, "
-        "dimensions, dashboard marts, funnels, cohorts) from raw files, independently of dbt, "
-        "and write them as JSON.",
-    )
-    expect.add_argument("--source", type=Path, required=True, help="a .csv or .csv.gz file, or a folder of them")
-    expect.add_argument("--out", type=Path, required=True, help="JSON file to write")
-
-    report = commands.add_parser(
-        "report",
-        help="print the demo summary from the built DuckDB database",
-        description="Print rows read, accepted, rejected and deduplicated (in total and by landing run), the KPI "
-        "row and revenue by month; with --expected, compare the marts with expected values and fail on any "
-        "difference. Then Data health: the last landing, source freshness and every monitor's state.",
-    )
-    report.add_argument(
-        "--database", type=Path, default=DEFAULT_DATABASE, help=f"DuckDB file (default {DEFAULT_DATABASE})"
-    )
-    report.add_argument("--expected", type=Path, help="expected values JSON from `generate` or `expect`")
-    report.add_argument(
-        "--target-path",
-        type=Path,
-        help="dbt's target folder with sources.json, run_results.json and manifest.json for the Data health "
-        "section (default $DBT_TARGET_PATH, else target/ in the project)",
-    )
-
-    query = commands.add_parser(
-        "query",
-        help="run one SQL query on the built DuckDB database and print the result",
-        description="Run one read-only SQL query on the DuckDB database, e.g. "
-        '"select * from marts.fact_monthly_summary".',
-    )
-    query.add_argument("sql", help="the query")
-    query.add_argument(
-        "--database", type=Path, default=DEFAULT_DATABASE, help=f"DuckDB file (default {DEFAULT_DATABASE})"
-    )
     return parser
-
-
-def run_generate(args: argparse.Namespace) -> int:
-    from ingest.expected import expected_values, write_expected
-    from ingest.generate import GeneratorConfig, generate
-
-    config = GeneratorConfig(
-        events=args.events, seed=args.seed, start=args.start, end=args.end, per_day=args.per_day, gzip=args.gzip
-    )
-    started = time.perf_counter()
-    _progress_line("generate")(f"writing about {args.events:,} events into {args.out} ...")
-    try:
-        files = generate(config, args.out)
-    except ValueError as error:
-        raise IngestError(str(error)) from error
-    elapsed = time.perf_counter() - started
-    size = sum(path.stat().st_size for path in files)
-    print(f"generated {len(files)} file(s), {size / 1e6:,.1f} MB in {elapsed:.1f} s into {args.out}")
-    if not args.no_expected:
-        expected_path = args.expected or args.out / "expected.json"
-        write_expected(expected_values(files, progress=_progress_line("generate: expected values")), expected_path)
-        print(f"expected values written to {expected_path}")
-    return 0
 
 
 def run_land(args: argparse.Namespace) -> int:
@@ -302,7 +206,7 @@ def _land_locally(source: Path, dest: Path, dry_run: bool) -> int:
     from ingest.land import LandedFile, land, plan
     from ingest.manifest import LocalManifest
 
-    progress = _progress_line("land")
+    progress = progress_line("land")
     if dry_run:
         for planned in plan(source, progress, dest):
             target = dest / planned.relative_destination() if planned.has_data else "(header only: skipped)"
@@ -350,7 +254,7 @@ def _land_in_s3(args: argparse.Namespace, location: S3Location) -> None:
     started = time.perf_counter()
     landed = land_s3(args.source, location, _aws_options(args), _transfer_options(args))
     elapsed = time.perf_counter() - started
-    uploaded = sum(item.bytes_uploaded for item in landed)
+    uploaded = sum(item.bytes_written for item in landed)
     print(
         f"{len(landed)} file(s): {_counts(item.outcome for item in landed)}; "
         f"{uploaded:,} bytes uploaded ({uploaded / 1e6:,.1f} MB) in {elapsed:.1f} s"
@@ -382,91 +286,9 @@ def run_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_line(command: str) -> Callable[[str], None]:
-    """Where a long command says how far it got: stderr, so stdout stays the result."""
-
-    def say(message: str) -> None:
-        print(f"{command}: {message}", file=sys.stderr, flush=True)
-
-    return say
-
-
-def run_expect(args: argparse.Namespace) -> int:
-    from ingest.expected import expected_values, write_expected
-    from ingest.rawfiles import find
-
-    found = find(args.source)
-    files = found.files
-    if found.in_hidden_folders:
-        _progress_line("expect")(f"left alone {len(found.in_hidden_folders)} file(s) in hidden folders")
-    write_expected(expected_values(files, progress=_progress_line("expect")), args.out)
-    print(f"expected values of {len(files)} file(s) written to {args.out}")
-    return 0
-
-
-def run_report(args: argparse.Namespace) -> int:
-    from health.summary import read_health
-    from health.text import format_health
-    from ingest.expected import read_expected
-    from ingest.report import connect, differences, format_summary, read_summary
-
-    if args.expected is not None and not args.expected.exists():
-        raise IngestError(f"{args.expected} does not exist.")
-    with connect(args.database) as connection:
-        print(format_summary(read_summary(connection), args.database), flush=True)
-        found = None if args.expected is None else differences(connection, read_expected(args.expected))
-        health = read_health(connection, args.target_path)
-    status = 0
-    if found:
-        print(f"The marts differ from {args.expected}:", file=sys.stderr, flush=True)
-        for line in found:
-            print(f"  {line}", file=sys.stderr, flush=True)
-        status = 1
-    elif found is not None:
-        print(f"Check: the marts equal the values computed independently in Python ({args.expected}).")
-    # Monitors are warnings and freshness is a reading: the section never changes the exit status.
-    print(f"\n{format_health(health)}")
-    return status
-
-
-def run_query(args: argparse.Namespace) -> int:
-    import duckdb
-
-    from ingest.report import connect
-
-    with connect(args.database, allow_files=False) as connection:
-        try:
-            connection.sql(args.sql).show(max_rows=200)
-        except duckdb.Error as error:
-            raise IngestError(f"The query failed: {str(error).splitlines()[0]}") from error
-    return 0
-
-
-COMMANDS = {
-    "generate": run_generate,
-    "land": run_land,
-    "crawl": run_crawl,
-    "load": run_load,
-    "expect": run_expect,
-    "report": run_report,
-    "query": run_query,
-}
-
-
-def _interrupt(signal_number: int, frame: object) -> None:
-    raise KeyboardInterrupt
+COMMANDS = {"land": run_land, "crawl": run_crawl, "load": run_load}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # `kill` and a closed terminal stop a command the way Ctrl-C does: what it was writing is removed.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
-    try:
-        return COMMANDS[args.command](args)
-    except IngestError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted.", file=sys.stderr)
-        return 130
+    return run_command(lambda: COMMANDS[args.command](args))

@@ -1,30 +1,11 @@
-"""Cataloging the landed files: a Glue database, a CSV classifier and a crawler, run and checked.
-
-`python -m ingest crawl` creates or updates, in this order:
-
-- the Glue database (default `ecommerce_raw`, the dbt source's schema);
-- a custom CSV classifier `<crawler>-csv`: delimiter `,`, quote `"`, header PRESENT and equal
-  to the nine Kaggle column names, so the crawler never has to guess whether line one is data;
-- the crawler: one S3 target `s3://bucket/prefix/events/` (Glue names the table after that
-  folder: `events`), recrawl of new folders only (which Glue allows only with schema change
-  policy LOG/LOG), partitions inheriting the table's schema, compatible schemas combined into
-  one table;
-
-then starts the crawler, waits until it is READY again (or the timeout), reports what it did,
-and checks the table it made. The check, which fails the command with one sentence:
-
-- the columns are the nine Kaggle names, in order (`col0 ... col8` means the header was missed);
-- the partition keys are `year`, `month`, in that order;
-- the table property `skip.header.line.count` is 1, or Athena would read every header as a row;
-- types are checked loosely, only where a wrong type loses data: ids must be bigint (or int, or
-  string; never double, which rounds 19-digit category ids), price double/decimal/string, text
-  columns string, event_time string or timestamp. Glue infers the types from the data.
+"""`python -m ingest crawl`: the Glue database, CSV classifier and crawler, created or updated, then
+the crawler run, waited for and its table checked (ingest.crawl_table). What each looks like:
+docs/landing.md.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -33,27 +14,14 @@ from typing import Any, TextIO
 
 from ingest import KAGGLE_HEADER
 from ingest.awsconfig import TABLE_NAME, Aws, AwsOptions, S3Location, aws_errors, error_code
+from ingest.crawl_table import check_table, count_partitions
 from ingest.errors import IngestError
 
-PARTITION_KEYS = ("year", "month")
 CRAWLER_CONFIGURATION = {
     "Version": 1.0,
     "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
     "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
 }
-_INTEGER = {"bigint", "int", "string"}
-ALLOWED_TYPES: dict[str, set[str]] = {
-    "event_time": {"string", "timestamp"},
-    "event_type": {"string"},
-    "product_id": _INTEGER,
-    "category_id": {"bigint", "string"},
-    "category_code": {"string"},
-    "brand": {"string"},
-    "price": {"double", "decimal", "string"},
-    "user_id": _INTEGER,
-    "user_session": {"string"},
-}
-_GENERATED_NAME = re.compile(r"^col[0-9]+$")
 DEFAULT_TIMEOUT_SECONDS = 1800.0
 DEFAULT_POLL_SECONDS = 15.0
 # A crawler that takes long still shows it is alive in a log, this often.
@@ -310,73 +278,6 @@ def crawl_metrics(glue: Any, name: str) -> dict[str, Any]:
     return dict(found[0]) if found else {}
 
 
-# ---------------------------------------------------------------- the cataloged table
-
-
-def schema_problems(table: dict[str, Any]) -> list[str]:
-    """What in a cataloged table differs from the Kaggle layout; empty when it is right."""
-    descriptor = table.get("StorageDescriptor", {})
-    columns = [(c["Name"].lower(), c.get("Type", "").lower()) for c in descriptor.get("Columns", [])]
-    names = [name for name, _ in columns]
-    keys = [k["Name"].lower() for k in table.get("PartitionKeys", [])]
-    problems = []
-    if names and all(_GENERATED_NAME.match(name) for name in names):
-        problems.append(
-            f"the crawler missed the header: it made columns {names[0]} ... {names[-1]} instead of "
-            f"{KAGGLE_HEADER[0]} ... {KAGGLE_HEADER[-1]} "
-            "(check the CSV classifier and that every file starts with the header)"
-        )
-    elif names != list(KAGGLE_HEADER):
-        problems.append(f"the columns are ({', '.join(names)}) where ({', '.join(KAGGLE_HEADER)}) were expected")
-    else:
-        for name, kind in columns:
-            base = kind.split("(")[0]
-            if base not in ALLOWED_TYPES[name]:
-                problems.append(f"column {name} is {kind}, expected {' or '.join(sorted(ALLOWED_TYPES[name]))}")
-    if keys != list(PARTITION_KEYS):
-        found = ", ".join(keys) or "none"
-        problems.append(
-            f"the partition keys are ({found}) where (year, month) were expected, from events/year=YYYY/month=MM/"
-        )
-    parameters = {**descriptor.get("SerdeInfo", {}).get("Parameters", {}), **table.get("Parameters", {})}
-    if not problems and parameters.get("skip.header.line.count") != "1":
-        problems.append(
-            "the table does not skip the header line (skip.header.line.count is not 1), "
-            "so Athena would read headers as rows"
-        )
-    return problems
-
-
-def check_table(glue: Any, database: str) -> dict[str, Any]:
-    """The cataloged table, or IngestError saying why it is not the expected one."""
-    from botocore.exceptions import ClientError
-
-    with aws_errors(f"reading the table {database}.{TABLE_NAME}"):
-        try:
-            table = dict(glue.get_table(DatabaseName=database, Name=TABLE_NAME)["Table"])
-        except ClientError as error:
-            if not _missing(error):
-                raise
-            pages = glue.get_paginator("get_tables").paginate(DatabaseName=database)
-            names = [t["Name"] for page in pages for t in page.get("TableList", [])]
-            found = ", ".join(names) if names else "none"
-            raise IngestError(
-                f"The crawler made no table {database}.{TABLE_NAME} (tables in {database}: {found}); "
-                "check that the landed files are under the crawler's S3 target."
-            ) from error
-    problems = schema_problems(table)
-    if problems:
-        raise IngestError(f"The table {database}.{TABLE_NAME} is not the Kaggle layout: {'; '.join(problems)}.")
-    return table
-
-
-def count_partitions(glue: Any, database: str) -> list[str]:
-    with aws_errors(f"listing the partitions of {database}.{TABLE_NAME}"):
-        pages = glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=TABLE_NAME)
-        values = [p.get("Values", []) for page in pages for p in page.get("Partitions", [])]
-    return sorted("/".join(f"{k}={v}" for k, v in zip(PARTITION_KEYS, vals, strict=False)) for vals in values)
-
-
 # ---------------------------------------------------------------- the command
 
 
@@ -414,7 +315,7 @@ def dry_run_crawl(settings: CrawlSettings, aws_options: AwsOptions, out: TextIO 
     print(f"dry run: nothing is created, updated or started; crawler target {settings.target}", file=out)
     glue = None
     try:
-        glue = Aws(AwsOptions(aws_options.region, aws_options.profile, min(aws_options.max_attempts, 2))).client("glue")
+        glue = Aws(aws_options.for_dry_run()).client("glue")
         existing = _get_crawler(glue, settings.crawler)
     except IngestError as error:
         glue = None

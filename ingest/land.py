@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Generic
 
 import yaml
+from typing_extensions import TypeVar
 
 from ingest.atomic_copy import copy_into_place, file_sha256, remove_stale_partials
 from ingest.errors import IngestError
@@ -46,14 +48,20 @@ class PlannedFile:
         return Path("events") / f"year={self.year:04d}" / f"month={self.month:02d}" / self.source.name
 
 
+# Where a file landed: its local path, or its s3:// URL (ingest.s3).
+Where = TypeVar("Where", Path, str, default=Path)
+
+
 @dataclass(frozen=True)
-class LandedFile:
+class LandedFile(Generic[Where]):
+    """One file after landing, locally or in S3: where it went, what happened, bytes written."""
+
     source: Path
-    destination: Path
+    destination: Where
     outcome: str  # landed, replaced, unchanged, skipped-empty
     bytes_written: int
     planned: PlannedFile | None = None
-    landed_at: dt.datetime = field(default_factory=utc_now)  # made right after the copy is in place
+    landed_at: dt.datetime = field(default_factory=utc_now)  # made right after the file is in place
 
 
 @cache

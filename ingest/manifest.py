@@ -29,7 +29,6 @@ from ingest.rawfiles import is_hidden
 if TYPE_CHECKING:
     from ingest.awsconfig import S3Location
     from ingest.land import LandedFile, PlannedFile
-    from ingest.s3 import S3Landed
 
 FOLDER = "manifest/landed_files"
 SUFFIX = ".tsv"
@@ -257,10 +256,10 @@ class S3Manifest(Manifest):
                     body = self.s3.get_object(Bucket=self.location.bucket, Key=obj["Key"])["Body"].read()
                     yield self.location.url(obj["Key"]), body.decode("utf-8")
 
-    def candidates(self, landed: Iterable[S3Landed]) -> list[Candidate]:
+    def candidates(self, landed: Iterable[LandedFile[str]]) -> list[Candidate]:
         root = f"s3://{self.location.bucket}/{self.location.key('')}"
         return [
-            Candidate(item.url.removeprefix(root), item.planned, item.outcome, item.landed_at)
+            Candidate(item.destination.removeprefix(root), item.planned, item.outcome, item.landed_at)
             for item in landed
             if item.planned is not None
         ]

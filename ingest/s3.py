@@ -1,28 +1,21 @@
-"""Landing in S3: `python -m ingest land --source PATH --dest s3://bucket/prefix`.
-
-The local landing's checks and layout (ingest.land.plan: every file is checked before anything
-is uploaded), then each file goes up with boto3's managed transfer (multipart above --part-size)
-to `<prefix>/events/year=YYYY/month=MM/<file>`, plus `.gz` when --gzip compresses it on the way.
-Each object carries the sha256 of its bytes and of its source in its metadata, so landing the
-same content again uploads nothing. Readers never see a partial object: S3 shows one only when
-its upload completes, and a failed or interrupted upload is aborted. Unfinished uploads of other
-runs: ingest.s3_uploads. Files are read in chunks, so memory stays flat whatever their size.
+"""Landing in S3 (`python -m ingest land --dest s3://...`): the local landing's checks, then one
+object per file, uploaded in parts, skipped when S3 already holds the same content. How it
+behaves: docs/landing.md; unfinished uploads: ingest.s3_uploads.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import hashlib
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
 
 from ingest.awsconfig import Aws, AwsOptions, S3Location, aws_errors, error_code
 from ingest.errors import IngestError
-from ingest.land import PlannedFile, plan
+from ingest.land import LandedFile, PlannedFile, plan
 from ingest.manifest import S3Manifest, utc_now
 from ingest.rawfiles import RAW_SUFFIXES
 from ingest.s3_progress import MIB, Progress, ProgressSubscriber
@@ -57,16 +50,6 @@ class S3Item:
     planned: PlannedFile
     key: str
     compress: bool
-
-
-@dataclass(frozen=True)
-class S3Landed:
-    source: Path
-    url: str
-    outcome: str  # landed, replaced, unchanged, skipped-empty
-    bytes_uploaded: int
-    planned: PlannedFile | None = None
-    landed_at: dt.datetime = field(default_factory=utc_now)  # made right after the upload is checked
 
 
 # ---------------------------------------------------------------- local side
@@ -245,16 +228,16 @@ def _holds(stored: dict[str, Any] | None, size: int, metadata: dict[str, str]) -
     )
 
 
-def land_item(manager: Any, s3: Any, location: S3Location, item: S3Item, progress: Progress) -> S3Landed:
+def land_item(manager: Any, s3: Any, location: S3Location, item: S3Item, progress: Progress) -> LandedFile[str]:
     source = item.planned.source
     if not item.planned.has_data:
-        return S3Landed(source, location.url(item.key), "skipped-empty", 0, item.planned)
+        return LandedFile(source, location.url(item.key), "skipped-empty", 0, item.planned)
     # the landing's whole-file check already hashed the file; only an unchecked one is read again
     scan = item.planned.scan
     source_sha256 = scan.sha256 if scan is not None else _sha256(source, progress)
     outcome, key = decide(s3, location.bucket, item, source_sha256)
     if outcome == "unchanged":
-        return S3Landed(source, location.url(key), outcome, 0, item.planned)
+        return LandedFile(source, location.url(key), outcome, 0, item.planned)
     metadata = {META_SOURCE_SHA256: source_sha256, META_SOURCE_BYTES: str(source.stat().st_size)}
     _refuse_if_changed(item, location, outcome, s3, uploaded=False)
     if not item.compress:
@@ -262,14 +245,14 @@ def land_item(manager: Any, s3: Any, location: S3Location, item: S3Item, progres
             manager, s3, location.bucket, source, item.key, {**metadata, META_SHA256: source_sha256}, progress
         )
         _refuse_if_changed(item, location, outcome, s3, uploaded=True)
-        return S3Landed(source, location.url(item.key), outcome, size, item.planned)
+        return LandedFile(source, location.url(item.key), outcome, size, item.planned)
     # Only a killed run leaves this folder behind; TMPDIR chooses where it goes.
     with tempfile.TemporaryDirectory(prefix="ingest-gzip-") as scratch:
         zipped = Path(scratch) / Path(item.key).name
         metadata[META_SHA256] = gzip_file(source, zipped, progress)
         _refuse_if_changed(item, location, outcome, s3, uploaded=False)  # what was gzipped was what was checked
         size = _upload(manager, s3, location.bucket, zipped, item.key, metadata, progress)
-    return S3Landed(source, location.url(item.key), outcome, size, item.planned)
+    return LandedFile(source, location.url(item.key), outcome, size, item.planned)
 
 
 def _refuse_if_changed(item: S3Item, location: S3Location, outcome: str, s3: Any, uploaded: bool) -> None:
@@ -311,7 +294,7 @@ def _transfer_manager(s3: Any, options: TransferOptions) -> Any:
 
 def land_s3(
     source: Path, location: S3Location, aws_options: AwsOptions, options: TransferOptions, out: TextIO = sys.stdout
-) -> list[S3Landed]:
+) -> list[LandedFile[str]]:
     """Land every file under `source` in S3, after all of them passed their checks."""
     started = utc_now()  # the run id's time: the checks of 14 GB take a while
     items = plan_s3(source, location, options.gzip)
@@ -321,14 +304,14 @@ def land_s3(
     manifest = S3Manifest(s3, location, started)  # read before anything lands: a damaged one stops the run here
     abort_stale_uploads(s3, location, {item.key for item in items if item.planned.has_data}, out)
     progress = Progress(out)
-    landed: list[S3Landed] = []
+    landed: list[LandedFile[str]] = []
     try:
         # Leaving this block with an exception (KeyboardInterrupt included) cancels the
         # transfer, and s3transfer aborts the multipart upload before the block exits.
         with _transfer_manager(s3, options) as manager:
             for item in items:
                 landed.append(land_item(manager, s3, location, item, progress))
-                print(f"{landed[-1].outcome:<14}{landed[-1].source} -> {landed[-1].url}", file=out, flush=True)
+                print(f"{landed[-1].outcome:<14}{landed[-1].source} -> {landed[-1].destination}", file=out, flush=True)
     except KeyboardInterrupt:
         progress.end()
         print(
@@ -354,8 +337,7 @@ def dry_run_s3(
     print(f"dry run: nothing is uploaded; destination {location.url()}", file=out)
     s3 = None
     try:
-        # Few attempts: a dry run should say quickly that it cannot reach S3.
-        aws = Aws(AwsOptions(aws_options.region, aws_options.profile, min(aws_options.max_attempts, 2)))
+        aws = Aws(aws_options.for_dry_run())
         s3 = aws.client("s3")
         check_bucket(s3, location)
         print(f"checked against {aws.endpoint('s3')}", file=out)

@@ -210,7 +210,8 @@ def capture(
     more builds, appended to the runs, e.g. tests/athena/pull_request.py) as "after"."""
     source = _source_state()
     generated, held_back, raw = workdir / "generated", workdir / "held-back", workdir / "raw"
-    _ingest("generate", "--out", generated, "--events", str(events), "--seed", str(seed), "--per-day", "--no-expected")
+    generate = ["--out", generated, "--events", events, "--seed", seed, "--per-day", "--no-expected"]
+    _run([sys.executable, "-m", "synthetic_events", *map(str, generate)])
     held_back.mkdir()
     shutil.move(generated / LAST_DAY_FILE, held_back / LAST_DAY_FILE)
     _ingest("land", "--source", generated, "--dest", raw)

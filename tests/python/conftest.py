@@ -30,11 +30,16 @@ def write_csv(
     return path
 
 
+def run_module(module: str, *args: str | Path | int, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """`python -m <module> ...` as a user runs it (ingest, synthetic_events, mart_oracle, ...)."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *map(str, args)], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
 def run_ingest(*args: str | Path | int, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     """`python -m ingest ...` as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "ingest", *map(str, args)], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    return run_module("ingest", *args, cwd=cwd)
 
 
 @dataclass(frozen=True)
@@ -55,11 +60,11 @@ def run_dbt(
 
 
 def land_expect_and_build(incoming: Path, work: Path) -> Warehouse:
-    """Land `incoming` into work/raw, compute work/expected.json with `ingest expect`, and build."""
+    """Land `incoming` into work/raw, compute work/expected.json with `mart_oracle expect`, and build."""
     raw = work / "raw"
     landed = run_ingest("land", "--source", incoming, "--dest", raw)
     assert landed.returncode == 0, landed.stderr
-    expected = run_ingest("expect", "--source", raw, "--out", work / "expected.json")
+    expected = run_module("mart_oracle", "expect", "--source", raw, "--out", work / "expected.json")
     assert expected.returncode == 0, expected.stderr
     return dbt_build(raw, work)
 
@@ -106,12 +111,14 @@ QUOTED_LINES = [
 def generated_build(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """Generated October-November data, landed and built by dbt: shared by every test that reads it."""
     work = tmp_path_factory.mktemp("generated")
-    generated = run_ingest(
-        "generate", "--out", work / "generated", "--events", GENERATED_EVENTS, "--seed", 7, "--no-expected"
+    generated = run_module(
+        "synthetic_events", "--out", work / "generated", "--events", GENERATED_EVENTS, "--seed", 7, "--no-expected"
     )
     assert generated.returncode == 0, generated.stderr
     write_csv(work / "generated" / "quoted-fields.csv", QUOTED_LINES)
-    expected = run_ingest("expect", "--source", work / "generated", "--out", work / "generated" / "expected.json")
+    expected = run_module(
+        "mart_oracle", "expect", "--source", work / "generated", "--out", work / "generated" / "expected.json"
+    )
     assert expected.returncode == 0, expected.stderr
     landed = run_ingest("land", "--source", work / "generated", "--dest", work / "raw")
     assert landed.returncode == 0, landed.stderr

@@ -71,7 +71,7 @@ AccountingRow = tuple[str, dt.datetime | None, int, int, int, int, int]
 
 
 def write_report_marts(database: Path, accounting: list[AccountingRow]) -> None:
-    """The marts `ingest report` reads, with row_accounting at one row per landing run."""
+    """The marts `mart_oracle report` reads, with row_accounting at one row per landing run."""
     with duckdb.connect(str(database)) as connection:
         connection.execute("create schema if not exists marts")
         connection.execute("create schema if not exists staging")

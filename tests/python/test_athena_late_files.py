@@ -42,7 +42,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from conftest import dbt_build, run_dbt, run_ingest
+from conftest import dbt_build, run_dbt, run_ingest, run_module
 from tests.athena import harness
 from tests.athena import statements as st
 from tests.athena.moto_athena import Captured, MotoAthena
@@ -87,8 +87,8 @@ def _manifest_rows(raw: Path) -> dict[str, list[dict[str, str]]]:
 def late_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LateRuns]:
     work = tmp_path_factory.mktemp("athena-late-files")
     generated = work / "generated"
-    result = run_ingest(
-        "generate", "--out", generated, "--events", EVENTS, "--seed", SEED, "--per-day", "--no-expected"
+    result = run_module(
+        "synthetic_events", "--out", generated, "--events", EVENTS, "--seed", SEED, "--per-day", "--no-expected"
     )
     assert result.returncode == 0, result.stderr
     daily = {path.stem: path for path in sorted(generated.glob("*.csv"))}

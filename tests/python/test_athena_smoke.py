@@ -12,7 +12,7 @@ from conftest import REPO
 
 def run_smoke(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ingest.smoke"],
+        [sys.executable, "-m", "aws_smoke"],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, run_ingest, write_csv
+from conftest import HEADER, run_ingest, run_module, write_csv
 
 ROW = "2019-10-05 10:00:00 UTC,view,1004237,2053013555631882655,electronics.smartphone,apple,1081.98,535871217,s1"
 
@@ -124,7 +124,7 @@ def test_files_in_hidden_folders_are_left_alone_and_counted(tmp_path: Path) -> N
     dest = tmp_path / "raw"
 
     landed = run_ingest("land", "--source", source, "--dest", dest)
-    expected = run_ingest("expect", "--source", source, "--out", tmp_path / "expected.json")
+    expected = run_module("mart_oracle", "expect", "--source", source, "--out", tmp_path / "expected.json")
 
     assert landed.returncode == 0 and expected.returncode == 0, landed.stderr + expected.stderr
     assert "left alone 2 file(s) in hidden folders" in landed.stderr
@@ -154,11 +154,11 @@ def test_ingest_query_reads_the_warehouse_and_nothing_else(tmp_path: Path) -> No
     secret = tmp_path / "secret.txt"
     secret.write_text("do not read me")
 
-    read = run_ingest("query", "select answer from marts.kpi", "--database", database)
-    written = run_ingest("query", f"copy marts.kpi to '{tmp_path / 'out.csv'}'", "--database", database)
-    leaked = run_ingest("query", f"select * from read_csv('{secret}')", "--database", database)
-    attached = run_ingest("query", f"attach '{tmp_path / 'other.duckdb'}'", "--database", database)
-    unlocked = run_ingest("query", "set enable_external_access = true", "--database", database)
+    read = run_module("mart_oracle", "query", "select answer from marts.kpi", "--database", database)
+    written = run_module("mart_oracle", "query", f"copy marts.kpi to '{tmp_path / 'out.csv'}'", "--database", database)
+    leaked = run_module("mart_oracle", "query", f"select * from read_csv('{secret}')", "--database", database)
+    attached = run_module("mart_oracle", "query", f"attach '{tmp_path / 'other.duckdb'}'", "--database", database)
+    unlocked = run_module("mart_oracle", "query", "set enable_external_access = true", "--database", database)
 
     assert read.returncode == 0 and "42" in read.stdout
     for refused in (written, leaked, attached, unlocked):

@@ -24,15 +24,14 @@ from conftest import write_csv
 from ingest.awsconfig import S3Location
 from ingest.crawl import (
     CrawlSettings,
-    check_table,
     classifier_definition,
     classifier_differences,
     crawler_definition,
     crawler_differences,
-    schema_problems,
     start_crawler,
     wait_for_crawler,
 )
+from ingest.crawl_table import check_table, schema_problems
 from ingest.errors import IngestError
 
 ROLE = "arn:aws:iam::123456789012:role/glue-crawler"

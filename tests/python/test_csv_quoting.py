@@ -17,9 +17,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import HEADER, ROW_ACCOUNTING_TOTALS, Warehouse, land_expect_and_build, query, run_ingest, write_csv
+from conftest import HEADER, ROW_ACCOUNTING_TOTALS, Warehouse, land_expect_and_build, query, run_module, write_csv
 from ingest.csvline import split_fields
-from ingest.reference import parse_event, rejection_reason
+from mart_oracle.row_rules import parse_event, rejection_reason
 
 SESSION = "aaaaaaaa-0000-4000-8000-0000000000f1"
 # One Kaggle line, field by field, as written in the file (quotes included where given).
@@ -138,7 +138,7 @@ def test_a_brand_with_a_comma_reaches_the_marts(quoted_build: Warehouse) -> None
 @pytest.mark.dbt
 def test_the_marts_equal_the_python_reference_on_the_same_files(quoted_build: Warehouse) -> None:
     expected_path = quoted_build.raw_dir.parent / "expected.json"
-    report = run_ingest("report", "--database", quoted_build.database, "--expected", expected_path)
+    report = run_module("mart_oracle", "report", "--database", quoted_build.database, "--expected", expected_path)
 
     assert report.returncode == 0, report.stdout + report.stderr
     rejections = json.loads(expected_path.read_text())["rejections"]

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import Warehouse, dbt_invocation, run_ingest, table_contents
+from conftest import Warehouse, dbt_invocation, run_ingest, run_module, table_contents
 
 # Relative to each scenario's folder, the working directory of its dbt runs: the same profile
 # everywhere, so every run but the first reuses the first build's parsed project.
@@ -246,7 +246,9 @@ def batches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A small generated dataset, one file per day, split into the three landing batches."""
     work = tmp_path_factory.mktemp("fault-data")
     generated = work / "generated"
-    result = run_ingest("generate", "--out", generated, "--events", EVENTS, "--seed", 7, "--per-day", "--no-expected")
+    result = run_module(
+        "synthetic_events", "--out", generated, "--events", EVENTS, "--seed", 7, "--per-day", "--no-expected"
+    )
     assert result.returncode == 0, result.stderr
     folders = {name: work / name for name in BATCHES}
     for name, files in (("new-days", NEW_DAYS), ("last-day", LAST_DAY)):

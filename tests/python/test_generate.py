@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from ingest import KAGGLE_HEADER
-from ingest.generate import GeneratorConfig, generate
+from synthetic_events import GeneratorConfig, generate
 
 HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session"
 EVENTS = 200_000

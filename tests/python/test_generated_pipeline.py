@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from conftest import ROW_ACCOUNTING_TOTALS, Warehouse, query, run_ingest
-from ingest.report import MART_KEYS, connect, differences
+from conftest import ROW_ACCOUNTING_TOTALS, Warehouse, query, run_module
+from mart_oracle.report import MART_KEYS, connect, differences
 
 
 def expected(warehouse: Warehouse) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def test_every_mart_equals_the_python_reference(generated_build: Warehouse) -> N
 @pytest.mark.dbt
 def test_the_demo_report_prints_the_summary_and_confirms_the_check(generated_build: Warehouse) -> None:
     expected_path = generated_build.raw_dir.parent / "generated" / "expected.json"
-    result = run_ingest("report", "--database", generated_build.database, "--expected", expected_path)
+    result = run_module("mart_oracle", "report", "--database", generated_build.database, "--expected", expected_path)
 
     assert result.returncode == 0, result.stderr
     want = expected(generated_build)
@@ -95,7 +95,7 @@ def test_the_report_fails_loudly_when_a_mart_is_wrong(generated_build: Warehouse
     wrong_path = tmp_path / "wrong.json"
     wrong_path.write_text(json.dumps(wrong))
 
-    result = run_ingest("report", "--database", generated_build.database, "--expected", wrong_path)
+    result = run_module("mart_oracle", "report", "--database", generated_build.database, "--expected", wrong_path)
 
     assert result.returncode == 1
     assert "kpi_summary.repeat_customers" in result.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_ingest
+from conftest import run_module
 from health.summary import NOT_CHECKED, NOT_RUN, Health, age_text, read_health_of, target_dir
 from health.text import format_health
 from health_fixtures import (
@@ -32,7 +32,7 @@ from health_fixtures import (
     write_run_results,
     write_sources,
 )
-from ingest.report import connect, differences, format_summary, read_summary
+from mart_oracle.report import connect, differences, format_summary, read_summary
 
 
 @pytest.fixture
@@ -267,7 +267,9 @@ def test_the_report_command_prints_data_health_and_keeps_its_exit_status(tmp_pat
     expected = tmp_path / "expected.json"
     expected.write_text(json.dumps(expected_values(TOTALS)))
 
-    result = run_ingest("report", "--database", database, "--expected", expected, "--target-path", target)
+    result = run_module(
+        "mart_oracle", "report", "--database", database, "--expected", expected, "--target-path", target
+    )
     assert result.returncode == 0, result.stderr  # a warn monitor and a freshness error change nothing
     out = result.stdout
     assert out.index("Check: the marts equal") < out.index("Data health")
@@ -276,7 +278,9 @@ def test_the_report_command_prints_data_health_and_keeps_its_exit_status(tmp_pat
     assert "Last landing        20261203T070000Z-1a2b3c4d" in out
 
     expected.write_text(json.dumps(expected_values({**TOTALS, "rows_read": 1})))
-    result = run_ingest("report", "--database", database, "--expected", expected, "--target-path", target)
+    result = run_module(
+        "mart_oracle", "report", "--database", database, "--expected", expected, "--target-path", target
+    )
     assert result.returncode == 1
     assert "row_accounting.rows_read: marts have 410, expected 1" in result.stderr
     assert "Data health" in result.stdout

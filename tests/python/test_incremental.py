@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import Warehouse, dbt_build, run_dbt, run_ingest, table_contents
+from conftest import Warehouse, dbt_build, run_dbt, run_ingest, run_module, table_contents
 
 LAST_DAY_FILE = "2019-11-30.csv"
 
@@ -19,7 +19,9 @@ LAST_DAY_FILE = "2019-11-30.csv"
 def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, Warehouse, str]:
     work = tmp_path_factory.mktemp("incremental")
     generated = work / "generated"
-    result = run_ingest("generate", "--out", generated, "--events", 30_000, "--seed", 11, "--per-day", "--no-expected")
+    result = run_module(
+        "synthetic_events", "--out", generated, "--events", 30_000, "--seed", 11, "--per-day", "--no-expected"
+    )
     assert result.returncode == 0, result.stderr
     held_back = work / "held-back"
     held_back.mkdir()

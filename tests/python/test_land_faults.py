@@ -1,6 +1,6 @@
 """Faults during a local landing, through the command a user runs: kill -9, Ctrl-C, `kill`, a full
 disk, two landings at once. Each asserts that the user's files did not change, that no reader
-(`ingest expect`, a landing from the raw folder, dbt's glob under events/) ever takes a partial
+(`mart_oracle expect`, a landing from the raw folder, dbt's glob under events/) ever takes a partial
 file, and that the next landing finishes the job."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, REPO, run_ingest
+from conftest import HEADER, REPO, run_ingest, run_module
 
 ROW = "2019-10-05 10:00:00 UTC,view,1004237,2053013555631882655,electronics.smartphone,apple,1081.98,535871217,s1"
 NOVEMBER_ROW = ROW.replace("2019-10-05", "2019-11-05")
@@ -92,7 +92,7 @@ def test_kill_9_mid_copy_leaves_nothing_readable_and_the_next_landing_cleans_up(
     assert fingerprint(two_files) == before
     assert "2019-Oct.csv" not in " ".join(visible_files(dest))  # the partial is not where readers look
     # readers of the raw folder skip the hidden staging folder
-    expected = run_ingest("expect", "--source", dest, "--out", tmp_path / "expected.json")
+    expected = run_module("mart_oracle", "expect", "--source", dest, "--out", tmp_path / "expected.json")
     relanded = run_ingest("land", "--source", dest, "--dest", tmp_path / "elsewhere")
     if visible_files(dest):
         assert expected.returncode == 0 and relanded.returncode == 0, expected.stderr + relanded.stderr

@@ -23,7 +23,7 @@ from aws_fixtures import StandIn, assert_one_line_error, run, stand_in
 from conftest import HEADER, REPO, run_ingest, write_csv
 from ingest.event_span import EventSpan
 from ingest.manifest import COLUMNS, FOLDER
-from ingest.reference import data_lines, tally
+from mart_oracle.row_rules import data_lines, tally
 
 RUN_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}")
 DAY = re.compile(r'"?([0-9]{4}-[0-9]{2}-[0-9]{2}) ')

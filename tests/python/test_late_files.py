@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Warehouse, dbt_build, query, run_ingest, table_contents
+from conftest import Warehouse, dbt_build, query, run_ingest, run_module, table_contents
 
 EVENTS = 30_000
 
@@ -48,7 +48,9 @@ class Delivery:
 def delivery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Delivery]:
     work = tmp_path_factory.mktemp("late-files")
     generated = work / "generated"
-    result = run_ingest("generate", "--out", generated, "--events", EVENTS, "--seed", 13, "--per-day", "--no-expected")
+    result = run_module(
+        "synthetic_events", "--out", generated, "--events", EVENTS, "--seed", 13, "--per-day", "--no-expected"
+    )
     assert result.returncode == 0, result.stderr
     yield Delivery(work=work, daily={path.stem: path for path in sorted(generated.glob("*.csv"))}, raw=work / "raw")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import HEADER, REAL_SAMPLE, Warehouse, land_expect_and_build, run_ingest, write_csv
+from conftest import HEADER, REAL_SAMPLE, Warehouse, land_expect_and_build, run_module, write_csv
 
 # Raw CSV rows are kept whole, as they are in a file (hence the noqa).
 P1 = "2019-10-03 12:00:00 UTC,purchase,1004237,2053013555631882655,electronics.smartphone,apple,1081.98,535871217,aaaaaaaa-0000-4000-8000-000000000001"  # noqa: E501
@@ -124,7 +124,7 @@ def test_crlf_gzip_truncated_bom_cr_only_two_member_and_long_line_files_contribu
 @pytest.mark.dbt
 def test_the_marts_equal_the_python_reference_on_the_same_files(malformed_build: Warehouse) -> None:
     expected_path = malformed_build.raw_dir.parent / "expected.json"
-    report = run_ingest("report", "--database", malformed_build.database, "--expected", expected_path)
+    report = run_module("mart_oracle", "report", "--database", malformed_build.database, "--expected", expected_path)
 
     assert report.returncode == 0, report.stdout + report.stderr
     expected = json.loads(expected_path.read_text())

@@ -28,17 +28,17 @@ from botocore.validate import ParamValidator
 from conftest import REPO, Warehouse
 from dashboard.errors import DashboardError
 from dashboard.exposure import exposure_marts
-from dashboard.quicksight import (
+from dashboard.quicksight import deploy
+from dashboard.quicksight_definition import DEFINITION_VERSION, build_definition, referenced_columns
+from dashboard.quicksight_desired import (
     DASHBOARD,
     DATA_SET,
     DATA_SOURCE,
     Desired,
     Settings,
-    deploy,
     desired_resources,
     quicksight_type,
 )
-from dashboard.quicksight_definition import DEFINITION_VERSION, build_definition, referenced_columns
 
 pytestmark = pytest.mark.dbt
 

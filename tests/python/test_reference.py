@@ -9,15 +9,11 @@ from pathlib import Path
 import pytest
 
 from conftest import HEADER
-from ingest.expected import (
-    customer_cohorts,
-    divide_to_cents,
-    expected_values,
-    read_ltv_tiers,
-    revenue_by_brand,
-    tier_of,
-)
-from ingest.reference import Event, rejection_reason
+from mart_oracle.customers import customer_cohorts, read_ltv_tiers, tier_of
+from mart_oracle.expected import expected_values
+from mart_oracle.revenue import revenue_by_brand
+from mart_oracle.row_rules import Event, rejection_reason
+from mart_oracle.values import divide_to_cents
 
 # Raw CSV rows are kept whole, as they are in a file (hence the noqa).
 GOOD = "2019-10-01 00:00:04 UTC,purchase,1004237,2053013555631882655,electronics.smartphone,apple,1081.98,535871217,c6bd7419-2748-4c56-95b4-8cec9ff8b80d"  # noqa: E501

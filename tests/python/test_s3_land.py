@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aws_fixtures import StandIn, assert_one_line_error, run, stand_in
-from conftest import HEADER, REAL_SAMPLE, run_ingest, write_csv
+from conftest import HEADER, REAL_SAMPLE, run_module, write_csv
 from ingest.s3 import MIB, Progress
 
 ROW_OCT = "2019-10-05 10:00:00 UTC,view,1,2053013555631882655,,,10.00,1,s1"
@@ -31,7 +31,7 @@ def aws() -> StandIn:
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two generated months, 5.1 MB and 8.2 MB: the November file goes up in parts of 5 MiB."""
     out = tmp_path_factory.mktemp("generated") / "months"
-    result = run_ingest("generate", "--out", out, "--events", 100_000, "--no-expected")
+    result = run_module("synthetic_events", "--out", out, "--events", 100_000, "--no-expected")
     assert result.returncode == 0, result.stderr
     return out
 

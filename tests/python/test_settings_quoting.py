@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import HEADER, REPO, run_dbt, run_ingest, write_csv
+from conftest import HEADER, REPO, run_dbt, run_ingest, run_module, write_csv
 from tests.athena import statements as st
 
 # A quote, spaces, accents, parentheses and a `$` (string.Template, which dbt-duckdb formats
@@ -36,7 +36,9 @@ ROW = "2019-10-0{day} 10:00:00 UTC,view,1,2053013555631882655,,,1.00,5,s{day}"
 
 def land_small(work: Path, dest: Path, seed: int) -> None:
     """Generated October-November files (a few thousand events), landed with the real landing."""
-    generated = run_ingest("generate", "--out", work / "generated", "--events", 2_000, "--seed", seed, "--no-expected")
+    generated = run_module(
+        "synthetic_events", "--out", work / "generated", "--events", 2_000, "--seed", seed, "--no-expected"
+    )
     assert generated.returncode == 0, generated.stderr
     landed = run_ingest("land", "--source", work / "generated", "--dest", dest)
     assert landed.returncode == 0, landed.stderr

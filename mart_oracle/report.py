@@ -10,13 +10,13 @@ The Data health section that follows comes from health/ (shared with the dashboa
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from ingest.errors import IngestError
+from mart_oracle.values import to_json
 
 Row = dict[str, Any]
 
@@ -60,7 +60,7 @@ _RATE_TOLERANCE = 1e-4 + 1e-9
 _MAX_LINES_PER_MART = 5
 
 # row_accounting has a row per landing run; these columns are summed into the totals compared
-# with the expected values (ingest/expected.py) and printed.
+# with the expected values (mart_oracle/expected.py) and printed.
 ACCOUNTING_COLUMNS = ("rows_read", "rows_accepted", "rows_quarantined", "duplicates_removed")
 MAX_LANDING_RUNS_SHOWN = 10
 
@@ -124,26 +124,15 @@ def read_summary(connection: duckdb.DuckDBPyConnection) -> Row:
     }
 
 
-def normalise(value: Any) -> Any:
-    """Values as the expected-values JSON spells them: decimals and dates as text."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
 def same(got: Any, want: Any) -> bool:
     if isinstance(want, float) and isinstance(got, float):
         return abs(got - want) <= _RATE_TOLERANCE
-    return bool(normalise(got) == want)
+    return bool(to_json(got) == want)
 
 
 def row_differences(name: str, got: Row, want: Row) -> list[str]:
     return [
-        f"{name}.{column}: marts have {normalise(got.get(column))}, expected {value}"
+        f"{name}.{column}: marts have {to_json(got.get(column))}, expected {value}"
         for column, value in want.items()
         if not same(got.get(column), value)
     ]
@@ -151,7 +140,7 @@ def row_differences(name: str, got: Row, want: Row) -> list[str]:
 
 def table_differences(name: str, got_rows: list[Row], want_rows: list[Row], keys: tuple[str, ...]) -> list[str]:
     def key_of(row: Row) -> tuple[Any, ...]:
-        return tuple(normalise(row[column]) for column in keys)
+        return tuple(to_json(row[column]) for column in keys)
 
     got_by_key = {key_of(row): row for row in got_rows}
     want_by_key = {key_of(row): row for row in want_rows}
@@ -208,7 +197,7 @@ def format_summary(summary: Row, database: Path) -> str:
         ),
         "Results",
         f"  DuckDB database     {database}",
-        '  query it with       .venv/bin/python -m ingest query "select * from marts.kpi_summary"',
+        '  query it with       .venv/bin/python -m mart_oracle query "select * from marts.kpi_summary"',
     ]
     return "\n".join(lines)
 

@@ -1,10 +1,9 @@
 """`make athena-smoke`: the whole pipeline once on a real AWS account, then cleaned up.
 
-Generates a small dataset, lands and crawls it under a throw-away prefix and
-Glue database, runs `dbt build --target athena` into throw-away schemas
-(`smoke_<run>_staging`, ...), compares the KPI row read back from Athena with
-the generator's expected values, and deletes everything it created. Without
-credentials or settings it says what it needs and touches nothing.
+Generates a small dataset, lands and crawls it under a throw-away prefix and Glue database, runs
+`dbt build --target athena` into throw-away schemas, compares the KPI row read back from Athena
+with the generator's expected values, and deletes everything it created. Without credentials or
+settings it says what it needs and touches nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ingest.errors import IngestError
+from ingest.errors import IngestError, run_command
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE_EVENTS = 20_000
@@ -183,7 +182,7 @@ def smoke(environ: dict[str, str]) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="athena-smoke-") as work:
             generated = Path(work) / "generated"
-            run([python, "-m", "ingest", "generate", "--out", str(generated), "--events", str(SMOKE_EVENTS)], env)
+            run([python, "-m", "synthetic_events", "--out", str(generated), "--events", str(SMOKE_EVENTS)], env)
             run(
                 [
                     python,
@@ -234,12 +233,4 @@ def smoke(environ: dict[str, str]) -> int:
 
 
 def main() -> int:
-    try:
-        return smoke(dict(os.environ))
-    except IngestError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return run_command(lambda: smoke(dict(os.environ)))

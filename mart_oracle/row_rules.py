@@ -1,12 +1,11 @@
-"""Raw files read and classified in plain Python, independently of the SQL under test.
+"""The pipeline's row rules, in plain Python: every raw line read, classified and counted.
 
 The dbt models and this package implement the same written definitions
 (docs/metrics.md) in two languages that share no code, so a test comparing
-them catches a mistake in either. This module reads and classifies every raw
-line and folds the accepted events into per-session, per-day, per-product,
-per-category and per-brand counters; `ingest.expected` turns those into the
-expected marts. Memory grows with the number of distinct lines (16-byte
-digests), sessions, products and purchases, not with the file size.
+them catches a mistake in either. Accepted events are folded into per-session,
+per-day, per-product, per-category and per-brand counters (a Tally), which the
+other modules of mart_oracle turn into the expected marts. Memory grows with the
+number of distinct lines (16-byte digests), sessions, products and purchases.
 """
 
 from __future__ import annotations

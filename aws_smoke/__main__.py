@@ -1,0 +1,5 @@
+import sys
+
+from aws_smoke.smoke import main
+
+sys.exit(main())
