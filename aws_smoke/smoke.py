@@ -20,7 +20,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ingest.errors import IngestError, run_command
+from command_line import run_command
+from ingest.errors import IngestError
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE_EVENTS = 20_000

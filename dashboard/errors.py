@@ -1,5 +1,7 @@
-"""The one exception type a user sees: its message is a single clear sentence."""
+"""The dashboard's one error type: its message is a single clear sentence."""
+
+from command_line import UserError
 
 
-class DashboardError(Exception):
+class DashboardError(UserError):
     """A problem with the user's input or environment, reported as `error: ...` without a traceback."""

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from command_line import progress_line, run_command
 from ingest.awsconfig import (
     DEFAULT_CRAWLER,
     DEFAULT_MAX_ATTEMPTS,
@@ -31,7 +32,7 @@ from ingest.awsconfig import (
 )
 from ingest.awsconfig import DEFAULT_DATABASE as DEFAULT_GLUE_DATABASE
 from ingest.crawl import DEFAULT_POLL_SECONDS, DEFAULT_TIMEOUT_SECONDS, CrawlSettings
-from ingest.errors import IngestError, progress_line, run_command
+from ingest.errors import IngestError
 from ingest.s3 import (
     DEFAULT_CONCURRENCY,
     DEFAULT_PART_SIZE_MIB,

@@ -1,44 +1,10 @@
-"""The one exception type a user sees, and how every command line of the project reports it.
-
-`run_command` is shared by `python -m ingest`, `synthetic_events`, `mart_oracle` and `aws_smoke`:
-an IngestError is one line on stderr and exit status 2, never a traceback; Ctrl-C, `kill` and a
-closed terminal are exit status 130.
-"""
+"""The landing's one error type: a user's mistake or an AWS refusal, reported by
+`command_line.run_command` as one line."""
 
 from __future__ import annotations
 
-import signal
-import sys
-from collections.abc import Callable
+from command_line import UserError
 
 
-class IngestError(Exception):
+class IngestError(UserError):
     """A problem with the user's input or environment, reported without a traceback."""
-
-
-def _interrupt(signal_number: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def run_command(command: Callable[[], int]) -> int:
-    """Run a command's work and return its exit status, reporting a user's mistake in one line."""
-    # `kill` and a closed terminal stop a command the way Ctrl-C does: what it was writing is removed.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
-    try:
-        return command()
-    except IngestError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted.", file=sys.stderr)
-        return 130
-
-
-def progress_line(command: str) -> Callable[[str], None]:
-    """Where a long command says how far it got: stderr, so stdout stays the result."""
-
-    def say(message: str) -> None:
-        print(f"{command}: {message}", file=sys.stderr, flush=True)
-
-    return say

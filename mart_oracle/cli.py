@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ingest.errors import IngestError, progress_line, run_command
+from command_line import progress_line, run_command
+from ingest.errors import IngestError
 
 DEFAULT_DATABASE = Path(os.environ.get("ECOM_DUCKDB_PATH", "data/demo/ecommerce.duckdb"))
 

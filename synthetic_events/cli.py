@@ -12,7 +12,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ingest.errors import IngestError, progress_line, run_command
+from command_line import progress_line, run_command
+from ingest.errors import IngestError
 from synthetic_events.config import GeneratorConfig
 from synthetic_events.generator import generate
 

@@ -196,7 +196,7 @@ def dbt_invocation(
     }
     argv = [
         str(Path(sys.executable).with_name("dbt")),
-        command,
+        *command.split(),  # "build", or a subcommand such as "docs generate"
         "--project-dir",
         str(REPO),
         "--target-path",

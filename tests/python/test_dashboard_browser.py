@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import REPO, Warehouse
+from conftest import REPO, Warehouse, run_dbt
 from dashboard.export import find_chromium, load_page
 from health_fixtures import WARN_MONITOR, error_freshness, panel_of, write_manifest, write_run_results
 
@@ -272,32 +272,9 @@ def docs_site(generated_build: Warehouse) -> Iterator[str]:
     """`dbt docs generate` in the build's target folder, served on a free local port (as `make docs` does)."""
     workdir = generated_build.database.parent
     target = workdir / "target"
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(workdir / "profiles"),
-        "ECOM_RAW_DIR": str(generated_build.raw_dir),
-        "ECOM_DUCKDB_PATH": str(generated_build.database),
-        "DBT_TARGET": "local",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
     # The build already compiled everything into the manifest; --no-compile saves ten seconds.
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "docs",
-            "generate",
-            "--no-compile",
-            "--project-dir",
-            str(REPO),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(workdir / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    result = run_dbt(
+        "docs generate", generated_build.raw_dir, workdir, "--no-compile", database=generated_build.database
     )
     assert result.returncode == 0, result.stdout[-4000:]
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(target)))

@@ -4,45 +4,18 @@ every model and column described, and the dashboard exposure reading only contra
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import REPO, Warehouse
+from conftest import Warehouse, run_dbt
 
 
 @pytest.fixture(scope="module")
 def docs(generated_build: Warehouse) -> dict[str, Any]:
     workdir = generated_build.database.parent
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(workdir / "profiles"),
-        "ECOM_RAW_DIR": str(generated_build.raw_dir),
-        "ECOM_DUCKDB_PATH": str(generated_build.database),
-    }
-    dbt = Path(sys.executable).with_name("dbt")
     target = workdir / "target"
-    result = subprocess.run(
-        [
-            str(dbt),
-            "docs",
-            "generate",
-            "--project-dir",
-            str(REPO),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(workdir / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_dbt("docs generate", generated_build.raw_dir, workdir, database=generated_build.database)
     assert result.returncode == 0, result.stdout[-4000:]
     return {
         "manifest": json.loads((target / "manifest.json").read_text()),
