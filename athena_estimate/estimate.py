@@ -10,7 +10,6 @@ full build. Athena bills each query's bytes rounded up to the megabyte, 10 MB at
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,10 +22,10 @@ from athena_estimate.scan import Catalog, TableRead, statement_reads
 from athena_estimate.sizes import RAW_RELATION, Sizes, TableSize, canonical_raw_path
 from athena_ledger.billing import USD_PER_TB, billed_bytes  # the one billing rule, the ledger's
 from athena_ledger.billing import usd as ledger_usd
+from athena_ledger.statement import DERIVED_SUFFIX
 
 TMP_SUFFIX = "__dbt_tmp"
 BATCH_COLUMN = "loaded_in_run"
-_DERIVED = re.compile(r"(__dbt_tmp(_[0-9a-f_]+)?|__ha|__bkp|__tmp_not_partitioned|__dbt_tmp_snapshot)$")
 RAW_COLUMNS = {"line": "varchar", "year": "integer", "month": "integer", "$path": "varchar"}
 
 
@@ -106,7 +105,7 @@ class Estimator:
         self.catalog: Catalog = catalog
 
     def table(self, read: TableRead) -> TableSize | None:
-        return self.sizes.tables.get(f"{read.schema}.{_DERIVED.sub('', read.table)}")
+        return self.sizes.tables.get(f"{read.schema}.{DERIVED_SUFFIX.sub('', read.table)}")
 
     def _raw(self, read: TableRead, run: Run) -> ReadCost:
         files = [

@@ -63,8 +63,9 @@ _TARGET = re.compile(
     r"(?:alter\s+table|drop\s+table(?:\s+if\s+exists)?|optimize|vacuum|msck\s+repair\s+table)\s+([`\"\w.]+)",
     re.IGNORECASE,
 )
-# Tables dbt-athena derives from a model's while building it (temporary, high-availability, backup).
-_DERIVED = re.compile(r"(__dbt_tmp(_[0-9a-f_]+)?|__ha|__bkp|__tmp_not_partitioned)$")
+# Tables dbt-athena derives from a model's while building it (temporary, high-availability, backup,
+# a snapshot's staging table): the estimate and the conformance stand-in use this rule too.
+DERIVED_SUFFIX = re.compile(r"(__dbt_tmp(_[0-9a-f_]+)?|__ha|__bkp|__tmp_not_partitioned|__dbt_tmp_snapshot)$")
 
 
 def target_table(sql: str) -> str | None:
@@ -77,7 +78,7 @@ def target_table(sql: str) -> str | None:
     parts = [part.strip('"`').lower() for part in match.group(1).split(".")]
     if len(parts) < 2:
         return None
-    return f"{parts[-2]}.{_DERIVED.sub('', parts[-1])}"
+    return f"{parts[-2]}.{DERIVED_SUFFIX.sub('', parts[-1])}"
 
 
 def node_of(comment: dict[str, Any]) -> str:

@@ -10,8 +10,8 @@ import sys
 from collections.abc import Sequence
 
 from athena_scratch.drop import drop
-from athena_scratch.errors import ScratchError
 from athena_scratch.names import pull_request_prefix
+from command_line import run_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,18 +34,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        if args.command == "prefix":
-            print(pull_request_prefix(args.pull_request, args.run_id))
-            return 0
-        dropped = drop(args.prefix, args.data_dir, args.region)
-    except ScratchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "prefix":
+        print(pull_request_prefix(args.pull_request, args.run_id))
+        return 0
+    dropped = drop(args.prefix, args.data_dir, args.region)
     for failure in dropped.failures:
         print(f"error: {failure}", file=sys.stderr)
     if not dropped.databases and not dropped.objects and not dropped.failures:
         print(f"Nothing to drop: no Glue database and no data starts with {args.prefix}.")
     return 1 if dropped.failures else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return run_command(lambda: _run(args))

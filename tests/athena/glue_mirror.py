@@ -22,13 +22,10 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
+from athena_ledger.statement import DERIVED_SUFFIX  # a derived table's columns are its model's
 from tests.athena import statements as st
 from tests.athena.captured import AthenaWouldFail, Captured
 from tests.athena.reference import DuckDBReference, glue_type
-
-# Suffixes of the relations dbt-athena derives from a model's (temporary, high-availability,
-# backup...): their columns are the model's.
-_DERIVED_SUFFIX = re.compile(r"(__dbt_tmp(_[0-9a-f_]+)?|__ha|__bkp|__tmp_not_partitioned|__dbt_tmp_snapshot)$")
 
 _ICEBERG_SERDE = {
     "InputFormat": "org.apache.iceberg.mr.hive.HiveIcebergInputFormat",
@@ -293,7 +290,7 @@ class GlueMirror:
 
     def ctas_columns(self, ctas: st.Ctas, node_id: str) -> tuple[list[tuple[str, str]], str]:
         """The Glue columns a CTAS's table gets, and where they came from."""
-        base = _DERIVED_SUFFIX.sub("", ctas.table)
+        base = DERIVED_SUFFIX.sub("", ctas.table)
         if node_id.startswith("unit_test."):
             # a unit test's relation is named after the test; its columns are the tested model's
             model = self.reference.node_relation(f"model.{node_id.split('.')[1]}.{node_id.split('.')[2]}")
