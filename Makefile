@@ -124,9 +124,15 @@ athena-smoke: setup  ## on your AWS account: generate, land, crawl, dbt build --
 bench: setup $(VENV)/.bench-installed  ## time dbt (full, incremental, no-op) against DuckDB's floor and PySpark on EVENTS (10M); appends docs/benchmarks.md
 	$(PY) -m bench run --events $(BENCH_EVENTS) --seed $(SEED)
 
+# The suite on every core: tests that share a module's fixture stay on one worker
+# (--dist loadgroup), builds that many modules read are made once (tests/python/conftest.py).
+# TEST_WORKERS=0 runs it in this one process; docs/testing.md has the parts and their times.
+TEST_WORKERS ?= auto
+PYTEST_ARGS := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25
+
 test: setup $(VENV)/.bench-installed $(VENV)/.infra-installed  ## pre-commit's checks on every file (lint, YAML, secrets, ...), then the pytest suite
 	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup  ## check SQL style (sqlfluff), Python (ruff, mypy), the workflows (actionlint), dbt parse
 	$(VENV)/bin/sqlfluff lint $(SQL_DIRS)

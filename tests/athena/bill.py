@@ -58,9 +58,10 @@ def _ledger(aws: MotoAthena, workdir: Path, label: str) -> dict[str, Any]:
 def bill(
     aws: MotoAthena, document: dict[str, Any], workdir: Path, database: Path, raw: Path, sizes: Path | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Each run's ledger, by run label, with the estimate's bytes in the query history."""
+    """The ledger of each of the three runs the estimate prices, by run label, with the
+    estimate's bytes in the query history."""
     _, costs = estimate(captured.from_document(document), _sizes(workdir, database, raw, sizes))
     for cost in costs:
         if cost.statement.execution_id:
             aws.report_scanned(cost.statement.execution_id, cost.bytes)
-    return {label: _ledger(aws, workdir, label) for label in document["runs"]}
+    return {run.value: _ledger(aws, workdir, run.value) for run in captured.Run}

@@ -18,6 +18,10 @@ at that moment:
 3. `dbt build --target athena` again, everything answered from *after*: nothing new.
 
 Unit tests are left out of the builds, as in the deploy workflow and the conformance test.
+`--vacuum` adds the weekly housekeeping run, `--pull-request` a pull request's slim build and
+its teardown after the others (tests/athena/pull_request.py), `--bill` each of the three runs'
+cost ledger read back (tests/athena/bill.py). The test suite makes one capture with all three
+(tests/python/conftest.py, athena_capture).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from tests.athena import bill, harness
+from tests.athena import bill, harness, pull_request
 from tests.athena.moto_athena import Captured, MotoAthena, StatementHook
 from tests.athena.reference import DuckDBReference, parse_trino, relations
 
@@ -251,13 +255,14 @@ def capture(
 
 
 def _document(source: dict[str, Any], raw: Path, events: int, runs: list[harness.DbtRun]) -> dict[str, Any]:
+    production = next(run for run in runs if run.label == RUNS[-1])  # not a pull request's schemas
     return {
         "source": source,
         "raw_root": str(raw),
         "last_day_file": LAST_DAY_FILE,
         "events": events,
-        "nodes": _nodes(runs[-1].manifest),
-        "exposures": _exposures(runs[-1].manifest),
+        "nodes": _nodes(production.manifest),
+        "exposures": _exposures(production.manifest),
         "runs": {
             run.label: {"returncode": run.returncode, "failed_nodes": run.failed_nodes(), "seconds": round(run.seconds)}
             for run in runs
@@ -274,13 +279,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep the work here (default: a temporary folder)")
     parser.add_argument("--bill", action="store_true", help="also each run's cost ledger, with the estimate's bytes")
     parser.add_argument("--sizes", type=Path, help="with --bill: sizes JSON to estimate with (default: measure)")
+    parser.add_argument("--vacuum", action="store_true", help="a fourth run: the weekly housekeeping build")
+    parser.add_argument(
+        "--pull-request", action="store_true", help="then a pull request's slim build and teardown (pull_request.py)"
+    )
     args = parser.parse_args(argv)
+
+    def capture_in(workdir: Path) -> dict[str, Any]:
+        then = pull_request.run if args.pull_request else None
+        return capture(workdir, args.events, args.seed, args.vacuum, args.bill, args.sizes, after_runs=then)
+
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=False)
-        document = capture(args.workdir, args.events, args.seed, bills=args.bill, sizes=args.sizes)
+        document = capture_in(args.workdir)
     else:
         with tempfile.TemporaryDirectory(prefix="athena-capture-") as folder:
-            document = capture(Path(folder), args.events, args.seed, bills=args.bill, sizes=args.sizes)
+            document = capture_in(Path(folder))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, indent=1))
     failed = {label: run for label, run in document["runs"].items() if run["returncode"] != 0 or run["failed_nodes"]}

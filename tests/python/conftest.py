@@ -1,14 +1,23 @@
-"""Shared fixtures: small Kaggle-format files written on the fly, and real dbt builds on DuckDB."""
+"""Shared fixtures: small Kaggle-format files written on the fly, and real dbt builds on DuckDB.
+
+Expensive work that many tests only read (the generated warehouse, the dbt project parsed once)
+is done once per test run, by whichever pytest-xdist worker asks first (`built_once`); the
+other workers wait for it and read the same files. A test that changes such files works on its
+own copy (`copy_warehouse`).
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pytest
@@ -42,6 +51,110 @@ def run_ingest(*args: str | Path | int, cwd: Path = REPO) -> subprocess.Complete
     return run_module("ingest", *args, cwd=cwd)
 
 
+T = TypeVar("T")
+
+
+# The session fixtures that run dbt, and the one that starts a browser: a test that uses one of
+# them (directly or through another fixture) carries the marker, which `make test-fast` leaves out.
+MARKED_BY_FIXTURE = {
+    "generated_build": "dbt",
+    "generated_docs": "dbt",
+    "athena_capture": "dbt",
+    "chromium": "browser",
+}
+
+
+# A session build read by the tests of a few modules only: they share one worker, so that one
+# worker waits for it while the other runs other tests.
+GROUPED_BY_SESSION_FIXTURE = {"athena_capture": "athena-capture"}
+# The groups that take longest (docs/testing.md), handed to the workers first (the suite runs
+# with --no-loadscope-reorder, in this order), so that no long group starts last. Every other
+# test follows in collection order.
+LONGEST_FIRST = [
+    "athena-capture",
+    "test_bench",
+    "test_late_files",
+    "test_athena_conformance",
+    "test_athena_late_files",
+    "test_dbt_build_faults",
+    "test_incremental",
+    "test_settings_quoting",
+]
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these markers and xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, pytest.Function):
+            _mark_by_fixtures(item)
+            _group_by_shared_fixture(item)
+    items.sort(key=_longest_first)
+
+
+def _longest_first(item: pytest.Item) -> int:
+    marker = item.get_closest_marker("xdist_group")
+    group = str(marker.args[0]).split("[")[0] if marker is not None and marker.args else ""
+    return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
+def _mark_by_fixtures(item: pytest.Function) -> None:
+    for fixture, marker in MARKED_BY_FIXTURE.items():
+        if fixture in item.fixturenames and item.get_closest_marker(marker) is None:
+            item.add_marker(marker)
+
+
+def _group_by_shared_fixture(item: pytest.Function) -> None:
+    """Tests that share a module-scoped fixture run on one xdist worker (`--dist loadgroup`), so
+    the fixture is made once: their group is their module, and the fixture's parameter when it
+    has one (each parameter is a fixture of its own). Session-wide builds are shared across
+    workers by built_once and need no group."""
+    for fixture, group in GROUPED_BY_SESSION_FIXTURE.items():
+        if fixture in item.fixturenames and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    if item.get_closest_marker("xdist_group") is None:
+        shared = {
+            name
+            for name, definitions in item._fixtureinfo.name2fixturedefs.items()
+            if definitions and definitions[-1].scope in ("module", "class", "package")
+        }
+        if shared:
+            parametrized = hasattr(item, "callspec") and bool(shared & set(item.callspec.params))
+            group = f"{item.path.stem}[{item.callspec.id}]" if parametrized else item.path.stem
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder of this test run that every xdist worker shares (each worker's own
+    base folder is inside it; without xdist it is the base folder itself)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], T]) -> T:
+    """`build(folder)` run once per test run in a new folder of the run's shared temporary
+    folder, under a file lock: the first worker to ask builds, the others wait and get the same
+    (pickled) value. A build that failed fails every later caller with the same message rather
+    than being tried again."""
+    root = run_root(tmp_path_factory)
+    value_file, failure_file = root / f"{name}.value.pickle", root / f"{name}.failure.txt"
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if failure_file.exists():
+            pytest.fail(f"the shared {name} failed in another test: {failure_file.read_text()}")
+        if value_file.exists():
+            value: T = pickle.loads(value_file.read_bytes())
+            return value
+        folder = root / name
+        folder.mkdir()
+        try:
+            value = build(folder)
+        except BaseException as error:
+            failure_file.write_text(f"{type(error).__name__}: {error}"[-8000:])
+            raise
+        value_file.write_bytes(pickle.dumps(value))
+        return value
+
+
 @dataclass(frozen=True)
 class Warehouse:
     """A finished `dbt build` on DuckDB over one raw folder."""
@@ -51,12 +164,21 @@ class Warehouse:
     build_log: str
 
 
+def copy_warehouse(warehouse: Warehouse, workdir: Path) -> Warehouse:
+    """A copy of a shared build's warehouse file and dbt artifacts in `workdir`, for a test that
+    runs dbt on it (dbt opens the file for writing, which no other process may then open)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(warehouse.database, workdir / "warehouse.duckdb")
+    shutil.copytree(warehouse.database.parent / "target", workdir / "target", dirs_exist_ok=True)
+    return Warehouse(raw_dir=warehouse.raw_dir, database=workdir / "warehouse.duckdb", build_log=warehouse.build_log)
+
+
 def run_dbt(
-    command: str, raw_dir: Path, workdir: Path, *extra: str, database: Path | None = None
+    command: str, raw_dir: Path, workdir: Path, *extra: str, database: Path | None = None, threads: int | None = 1
 ) -> subprocess.CompletedProcess[str]:
     """Run a real dbt command of this project on DuckDB, isolated in `workdir`."""
-    argv, env = dbt_invocation(command, raw_dir, workdir, *extra, database=database)
-    return subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    call = dbt_invocation(command, raw_dir, workdir, *extra, database=database, threads=threads)
+    return subprocess.run(call.argv, cwd=call.cwd, env=call.env, capture_output=True, text=True, check=False)
 
 
 def land_expect_and_build(incoming: Path, work: Path) -> Warehouse:
@@ -85,9 +207,17 @@ ROW_ACCOUNTING_TOTALS = (
 )
 
 
-def dbt_build(raw_dir: Path, workdir: Path, *extra: str) -> Warehouse:
+# A unit test's result depends on its model's SQL and the fixtures in its YAML, not on the
+# warehouse: the shared generated build and the incremental test's second build run them (a
+# first and an incremental build), every other build leaves them out.
+WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+
+
+def dbt_build(
+    raw_dir: Path, workdir: Path, *extra: str, unit_tests: bool = False, threads: int | None = 1
+) -> Warehouse:
     """Run the real dbt build of this project on DuckDB, isolated in `workdir`."""
-    result = run_dbt("build", raw_dir, workdir, *extra)
+    result = run_dbt("build", raw_dir, workdir, *extra, *(() if unit_tests else WITHOUT_UNIT_TESTS), threads=threads)
     if result.returncode != 0:
         pytest.fail(f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
     return Warehouse(raw_dir=raw_dir, database=workdir / "warehouse.duckdb", build_log=result.stdout)
@@ -109,8 +239,12 @@ QUOTED_LINES = [
 
 @pytest.fixture(scope="session")
 def generated_build(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    """Generated October-November data, landed and built by dbt: shared by every test that reads it."""
-    work = tmp_path_factory.mktemp("generated")
+    """Generated October-November data, landed and built by dbt once per test run: shared by
+    every test that reads it (read-only: a test that runs dbt on it uses copy_warehouse)."""
+    return built_once(tmp_path_factory, "generated-build", _build_generated)
+
+
+def _build_generated(work: Path) -> Warehouse:
     generated = run_module(
         "synthetic_events", "--out", work / "generated", "--events", GENERATED_EVENTS, "--seed", 7, "--no-expected"
     )
@@ -122,7 +256,48 @@ def generated_build(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     assert expected.returncode == 0, expected.stderr
     landed = run_ingest("land", "--source", work / "generated", "--dest", work / "raw")
     assert landed.returncode == 0, landed.stderr
-    return dbt_build(work / "raw", work)
+    return dbt_build(work / "raw", work, unit_tests=True, threads=None)
+
+
+@pytest.fixture(scope="session")
+def generated_docs(generated_build: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`dbt docs generate` over a copy of the generated build, once per test run: its target
+    folder (manifest.json, catalog.json, index.html), read by the docs tests and the docs site."""
+
+    def generate(work: Path) -> Path:
+        own = copy_warehouse(generated_build, work)
+        result = run_dbt("docs generate", own.raw_dir, work)
+        assert result.returncode == 0, result.stdout[-4000:]
+        return work / "target"
+
+    return built_once(tmp_path_factory, "generated-docs", generate)
+
+
+@dataclass(frozen=True)
+class AthenaCapture:
+    """The statements' JSON of a capture through the Athena stand-in, and its work folder."""
+
+    statements: Path
+    workdir: Path
+
+
+@pytest.fixture(scope="session")
+def athena_capture(tmp_path_factory: pytest.TempPathFactory) -> AthenaCapture:
+    """What dbt-athena sends through the stand-in for a full build, an incremental day, a run with
+    nothing new, the weekly housekeeping run and a pull request's slim build, with the first three
+    runs' cost ledgers read back: one `python -m tests.athena.capture --bill --vacuum
+    --pull-request` per test run, read by the estimate, housekeeping and pull-request tests."""
+
+    def capture(folder: Path) -> AthenaCapture:
+        out, work = folder / "statements.json", folder / "work"
+        flags = ("--bill", "--vacuum", "--pull-request")
+        result = run_module(
+            "tests.athena.capture", "--out", out, "--events", 3_000, "--seed", 11, "--workdir", work, *flags
+        )
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        return AthenaCapture(statements=out, workdir=work)
+
+    return built_once(tmp_path_factory, "athena-capture", capture)
 
 
 # The two tables that describe the landing history (which runs landed what, and when) rather
@@ -177,20 +352,52 @@ def columns_of(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -
     return {name for (name,) in rows}
 
 
+@dataclass(frozen=True)
+class DbtCall:
+    """How to start one dbt command of this project: its argv, environment and working directory."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+
+
+# The warehouse as the profile names it when a test does not give one: relative to the working
+# directory of the dbt process (its workdir), so that every test's profile is the same and its
+# first dbt command parses the project partially from the run's one full parse (PARSED_PROJECT).
+DEFAULT_DATABASE = Path("warehouse.duckdb")
+PARSED_PROJECT = "dbt-parsed-project"
+
+
 def dbt_invocation(
-    command: str, raw_dir: Path, workdir: Path, *extra: str, database: Path | None = None
-) -> tuple[list[str], dict[str, str]]:
-    """The argv and environment of `run_dbt` (profiles, target and logs in `workdir`), for a
-    caller that starts dbt itself, e.g. to stop it part-way. `raw_dir` may be relative: DuckDB
-    resolves it against the working directory of the dbt process."""
+    command: str,
+    raw_dir: Path,
+    workdir: Path,
+    *extra: str,
+    database: Path | None = None,
+    seeded: bool = True,
+    threads: int | None = 1,
+) -> DbtCall:
+    """The argv, environment and working directory (`workdir`) of `run_dbt`, with profiles,
+    target and logs in `workdir`, for a caller that starts dbt itself, e.g. to stop it part-way.
+    `raw_dir` and `database` may be relative to `workdir`. A new target folder starts with the
+    run's parsed project (dbt then re-reads only the files whose env vars differ), unless
+    `seeded` is false. One dbt thread unless `threads` says otherwise (None: the profile's two):
+    the suite runs a dbt process per core, where a second thread of the same process only
+    waits for the first (dbt's work is Python's, one thread at a time); the shared generated
+    build keeps the profile's threads."""
     profiles = workdir / "profiles"
     profiles.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "profiles.yml.example", profiles / "profiles.yml")
+    target = workdir / "target"
+    parsed = _parsed_project() if seeded and not (target / "partial_parse.msgpack").exists() else None
+    if parsed is not None:
+        target.mkdir(exist_ok=True)
+        shutil.copyfile(parsed, target / "partial_parse.msgpack")
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(profiles),
         "ECOM_RAW_DIR": str(raw_dir),
-        "ECOM_DUCKDB_PATH": str(database or workdir / "warehouse.duckdb"),
+        "ECOM_DUCKDB_PATH": str(database or DEFAULT_DATABASE),
         "DBT_TARGET": "local",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
@@ -200,9 +407,34 @@ def dbt_invocation(
         "--project-dir",
         str(REPO),
         "--target-path",
-        str(workdir / "target"),
+        str(target),
         "--log-path",
         str(workdir / "logs"),
+        *(("--threads", str(threads)) if threads is not None else ()),
         *extra,
     ]
-    return argv, env
+    return DbtCall(argv=argv, env=env, cwd=workdir)
+
+
+_session_temp: pytest.TempPathFactory | None = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remember_session_temp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    global _session_temp
+    _session_temp = tmp_path_factory
+
+
+def _parsed_project() -> Path | None:
+    """The partial-parse file of one `dbt parse` of the project per test run (about 10 s, made
+    when a test first runs dbt): every new target folder of dbt_invocation starts from it."""
+    if _session_temp is None:
+        return None
+    return built_once(_session_temp, PARSED_PROJECT, _parse_project)
+
+
+def _parse_project(work: Path) -> Path:
+    call = dbt_invocation("parse", work / "raw", work, seeded=False)
+    result = subprocess.run(call.argv, cwd=call.cwd, env=call.env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-4000:]
+    return work / "target" / "partial_parse.msgpack"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -27,6 +28,7 @@ from athena_ledger import render as render_ledger
 from athena_ledger import statement as ledger_statement
 from athena_ledger.billing import MB, MIN_BILLED, USD_PER_TB, billed_bytes
 from athena_ledger.ledger import Budget
+from conftest import AthenaCapture
 
 DAYS = ["2019-11-28", "2019-11-29", "2019-11-30"]
 EVENT_COLUMNS = ["event_id", "event_time", "event_date", "user_id", "price", "loaded_in_run"]
@@ -394,21 +396,35 @@ def _small_warehouse(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def billed_capture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A capture of the three runs with each run's ledger read back (`capture --bill`): the
-    statements' JSON and the work folder (its sizes.json)."""
-    folder = tmp_path_factory.mktemp("capture")
-    out, work = folder / "statements.json", folder / "work"
-    assert main(["capture", "--out", str(out), "--events", "3000", "--workdir", str(work), "--bill"]) == 0
-    return out, work
+def billed_capture(athena_capture: AthenaCapture) -> tuple[Path, Path]:
+    """The suite's capture (conftest's athena_capture: `capture --bill`, each run's ledger read
+    back): the statements' JSON and the work folder (its sizes.json)."""
+    return athena_capture.statements, athena_capture.workdir
+
+
+def test_the_capture_command_runs_the_stand_in_capture_with_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m athena_estimate capture` is the stand-in's capture (tests.athena.capture, which
+    the suite's athena_capture runs for real) with the user's options."""
+    commands: list[list[str]] = []
+
+    def record(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 3)
+
+    monkeypatch.setattr(subprocess, "run", record)
+    assert main(["capture", "--out", "o.json", "--events", "500", "--workdir", "w", "--bill", "--sizes", "s"]) == 3
+    assert main(["capture", "--out", "o.json"]) == 3
+    module = ["-m", "tests.athena.capture", "--out", "o.json"]
+    assert [command[1:] for command in commands] == [
+        [*module, "--events", "500", "--workdir", "w", "--bill", "--sizes", "s"],
+        [*module, "--events", "20000"],
+    ]
 
 
 @pytest.mark.dbt
 def test_the_capture_lands_one_day_between_the_full_and_the_incremental_run(billed_capture: tuple[Path, Path]) -> None:
     capture = captured.load(billed_capture[0])
-    assert {run: info["returncode"] for run, info in capture.runs.items()} == dict.fromkeys(
-        ("full-refresh", "incremental-day", "nothing-new"), 0
-    )
+    assert {run: capture.runs[run]["returncode"] for run in Run} == dict.fromkeys(Run, 0)
     sizes = Sizes("w", "r", {"staging.stg_events": _events_table()}, _raw_files())
     estimator = Estimator(sizes, "year=2019/month=11/2019-11-30.csv")
 

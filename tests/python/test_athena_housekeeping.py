@@ -3,21 +3,23 @@ conformance stand-in: an incremental day compacts exactly the partitions its bat
 weekly run (`--vars '{iceberg_vacuum: true}'`) compacts and vacuums every incremental table and
 the snapshot, every such statement passes the harness's checks, and DuckDB runs none of it.
 
-The four runs come from tests/athena/capture.py: a full build of all days but the last, the last
-day landed and built incrementally (each query answered from the DuckDB state a real Athena
-would be in), a run with nothing new, and the vacuum run."""
+The four runs come from the suite's one capture (tests/athena/capture.py, conftest's
+athena_capture): a full build of all days but the last, the last day landed and built
+incrementally (each query answered from the DuckDB state a real Athena would be in), a run with
+nothing new, and the vacuum run (the pull request's build after them is test_athena_pull_request's)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.athena import capture
+from conftest import AthenaCapture
+from tests.athena import capture, pull_request
 from tests.athena import statements as st
 
 # The held-back day of the capture, and its month.
@@ -40,10 +42,8 @@ _MAINTENANCE_TEXT = re.compile(r"\b(optimize\s+\S+\s+rewrite\s+data|vacuum\s+[\w
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, Any], Path]]:
-    workdir = tmp_path_factory.mktemp("housekeeping")
-    document = capture.capture(workdir, events=6_000, seed=11, vacuum=True)
-    yield document, workdir
+def runs(athena_capture: AthenaCapture) -> tuple[dict[str, Any], Path]:
+    return json.loads(athena_capture.statements.read_text()), athena_capture.workdir
 
 
 def _maintenance(document: dict[str, Any], run: str) -> list[dict[str, Any]]:
@@ -53,7 +53,7 @@ def _maintenance(document: dict[str, Any], run: str) -> list[dict[str, Any]]:
 @pytest.mark.dbt
 def test_every_run_succeeds_and_every_statement_passes_the_harness(runs: tuple[dict[str, Any], Path]) -> None:
     document, _ = runs
-    assert set(document["runs"]) == {*capture.RUNS, capture.VACUUM_RUN}
+    assert set(document["runs"]) == {*capture.RUNS, capture.VACUUM_RUN, pull_request.LABEL}
     for label, run in document["runs"].items():
         assert run["returncode"] == 0 and not run["failed_nodes"], (label, run)
     failures = [(s["run"], s["node_id"], s["failure"]) for s in document["statements"] if s["failure"]]

@@ -7,25 +7,25 @@ athena_scratch drop`) leaves no database of it and production as it was."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlglot
 from sqlglot import exp
 
-from tests.athena import capture, pull_request
+from conftest import AthenaCapture
+from tests.athena import pull_request
 from tests.athena import statements as st
 
 WRITES = {st.Kind.CTAS, st.Kind.MERGE, st.Kind.INSERT, st.Kind.DELETE}
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    workdir = tmp_path_factory.mktemp("pull-request")
-    document = capture.capture(workdir, events=2_000, seed=13, after_runs=pull_request.run)
-    document["manifest"] = json.loads((workdir / "manifest-pull-request.json").read_text())
-    yield document
+def runs(athena_capture: AthenaCapture) -> dict[str, Any]:
+    """The suite's one capture (conftest's athena_capture), whose last build is the pull request's."""
+    document: dict[str, Any] = json.loads(athena_capture.statements.read_text())
+    document["manifest"] = json.loads((athena_capture.workdir / "manifest-pull-request.json").read_text())
+    return document
 
 
 def _models_downstream(manifest: dict[str, Any], unique_id: str) -> set[str]:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import REPO, Warehouse, run_dbt
+from conftest import REPO, Warehouse
 from dashboard.export import find_chromium, load_page
 from health_fixtures import WARN_MONITOR, error_freshness, panel_of, write_manifest, write_run_results
 
@@ -268,16 +268,9 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def docs_site(generated_build: Warehouse) -> Iterator[str]:
-    """`dbt docs generate` in the build's target folder, served on a free local port (as `make docs` does)."""
-    workdir = generated_build.database.parent
-    target = workdir / "target"
-    # The build already compiled everything into the manifest; --no-compile saves ten seconds.
-    result = run_dbt(
-        "docs generate", generated_build.raw_dir, workdir, "--no-compile", database=generated_build.database
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(target)))
+def docs_site(generated_docs: Path) -> Iterator[str]:
+    """The generated build's `dbt docs generate` site, served on a free local port (as `make docs` does)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(generated_docs)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

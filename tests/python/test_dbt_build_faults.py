@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import Warehouse, dbt_invocation, run_ingest, run_module, table_contents
+from conftest import WITHOUT_UNIT_TESTS, Warehouse, built_once, dbt_invocation, run_ingest, run_module, table_contents
 
 # Relative to each scenario's folder, the working directory of its dbt runs: the same profile
 # everywhere, so every run but the first reuses the first build's parsed project.
@@ -135,8 +135,9 @@ class Outcome:
 
 
 def dbt_args(command: str, run_dir: Path, *extra: str) -> tuple[list[str], dict[str, str]]:
-    argv, env = dbt_invocation(command, RAW, run_dir, "--no-use-colors", *extra, database=DATABASE)
-    return argv, {**env, "PYTHONUNBUFFERED": "1"}
+    """A build of the scenario's warehouse (unit tests left out: they read no warehouse)."""
+    call = dbt_invocation(command, RAW, run_dir, "--no-use-colors", *WITHOUT_UNIT_TESTS, *extra, database=DATABASE)
+    return call.argv, {**call.env, "PYTHONUNBUFFERED": "1"}
 
 
 def run_dbt_in(run_dir: Path, command: str, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -241,10 +242,17 @@ def land(batches: dict[str, Path], names: tuple[str, ...], run_dir: Path) -> Non
         assert landed.returncode == 0, landed.stdout + landed.stderr
 
 
+# The batches, the clean build and the first build are made once per test run (built_once):
+# the scenarios are spread over the workers, each starting from a copy of the first build.
+
+
 @pytest.fixture(scope="module")
 def batches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A small generated dataset, one file per day, split into the three landing batches."""
-    work = tmp_path_factory.mktemp("fault-data")
+    return built_once(tmp_path_factory, "fault-data", _generate_batches)
+
+
+def _generate_batches(work: Path) -> dict[str, Path]:
     generated = work / "generated"
     result = run_module(
         "synthetic_events", "--out", generated, "--events", EVENTS, "--seed", 7, "--per-day", "--no-expected"
@@ -262,19 +270,25 @@ def batches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def clean(batches: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Tables:
     """A clean `dbt build --full-refresh` over every batch, in its own warehouse."""
-    run_dir = tmp_path_factory.mktemp("fault-clean")
-    land(batches, BATCHES, run_dir)
-    build_or_fail(run_dir, "--full-refresh")
-    return table_contents(warehouse_of(run_dir), same_landings=False)
+
+    def build(run_dir: Path) -> Tables:
+        land(batches, BATCHES, run_dir)
+        build_or_fail(run_dir, "--full-refresh")
+        return table_contents(warehouse_of(run_dir), same_landings=False)
+
+    return built_once(tmp_path_factory, "fault-clean", build)
 
 
 @pytest.fixture(scope="module")
 def first_build(batches: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first batch landed and built: the starting point of every incremental scenario."""
-    run_dir = tmp_path_factory.mktemp("fault-first-build")
-    land(batches, ("first",), run_dir)
-    build_or_fail(run_dir)
-    return run_dir
+
+    def build(run_dir: Path) -> Path:
+        land(batches, ("first",), run_dir)
+        build_or_fail(run_dir)
+        return run_dir
+
+    return built_once(tmp_path_factory, "fault-first-build", build)
 
 
 @pytest.fixture(scope="module", params=FAULTS, ids=[fault.name for fault in FAULTS])

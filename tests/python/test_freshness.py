@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from conftest import Warehouse, dbt_invocation
+from conftest import Warehouse, copy_warehouse, dbt_invocation
 
 LANDING = "source.ecommerce_analytics.ecommerce_raw.landed_files"
 EVENTS = "source.ecommerce_analytics.ecommerce_raw.events"
 
 
 def _freshness(warehouse: Warehouse, workdir: Path, *extra: str) -> tuple[int, dict[str, dict[str, Any]]]:
-    argv, env = dbt_invocation("source", warehouse.raw_dir, workdir, *extra, database=warehouse.database)
-    argv.insert(2, "freshness")
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    own = copy_warehouse(warehouse, workdir)
+    call = dbt_invocation("source freshness", own.raw_dir, workdir, *extra)  # own.database, as the profile names it
+    result = subprocess.run(call.argv, cwd=call.cwd, env=call.env, capture_output=True, text=True, check=False)
     sources = json.loads((workdir / "target" / "sources.json").read_text())
     return result.returncode, {entry["unique_id"]: entry for entry in sources["results"]}
 
