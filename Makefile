@@ -52,7 +52,7 @@ demo: export DBT_PROFILES_DIR := $(CURDIR)
 # Every SQL file sqlfluff checks (.sqlfluff, docs/sql-style.md).
 SQL_DIRS := models tests analyses macros snapshots
 
-.PHONY: help setup demo test lint format parse hooks build dashboard docs athena-smoke bench clean
+.PHONY: help setup demo test test-fast lint format parse hooks build dashboard docs athena-smoke bench clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -133,6 +133,10 @@ PYTEST_ARGS := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --dura
 test: setup $(VENV)/.bench-installed $(VENV)/.infra-installed  ## pre-commit's checks on every file (lint, YAML, secrets, ...), then the pytest suite
 	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# TEST_FAST_SUITE makes a test that starts dbt, a browser or a scanner without its marker fail.
+test-fast: setup $(VENV)/.bench-installed $(VENV)/.infra-installed  ## the tests that run no dbt, browser or scanner (about a minute): the loop for a Python change
+	TEST_FAST_SUITE=1 $(PY) -m pytest $(PYTEST_ARGS) -m "not dbt and not browser and not scanner"
 
 lint: setup  ## check SQL style (sqlfluff), Python (ruff, mypy), the workflows (actionlint), dbt parse
 	$(VENV)/bin/sqlfluff lint $(SQL_DIRS)

@@ -93,8 +93,52 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _longest_first(item: pytest.Item) -> int:
     marker = item.get_closest_marker("xdist_group")
-    group = str(marker.args[0]).split("[")[0] if marker is not None and marker.args else ""
+    group = str(marker.args[0]).split(":")[0] if marker is not None and marker.args else ""
     return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
+# `make test-fast` sets it: a test that starts dbt, the stand-in's capture, the benchmark, the
+# demo or a browser without its marker fails there instead of slowing the fast loop down.
+FAST_SUITE = "TEST_FAST_SUITE"
+_SLOW_MODULES = {"tests.athena.dbt_cli": "dbt", "tests.athena.capture": "dbt", "bench": "dbt", "athena_estimate": "dbt"}
+_SLOW_PROGRAMS = {
+    "dbt": "dbt",
+    "chromium": "browser",
+    "google-chrome": "browser",
+    "checkov": "scanner",
+    "cfn-lint": "scanner",
+}
+
+
+def _slow_part(argv: list[str]) -> str | None:
+    """The marker a command needs, when it starts one of the suite's slow parts."""
+    program = Path(argv[0]).name if argv else ""
+    if program in _SLOW_PROGRAMS:
+        return _SLOW_PROGRAMS[program]
+    if "-m" in argv[:-1]:
+        module = argv[argv.index("-m") + 1]
+        if module in _SLOW_MODULES and not (module == "athena_estimate" and "capture" not in argv):
+            return _SLOW_MODULES[module]
+    if program == "make" and "demo" in argv:
+        return "dbt"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _fast_suite_starts_nothing_slow(monkeypatch: pytest.MonkeyPatch) -> None:
+    if os.environ.get(FAST_SUITE) != "1":
+        return
+    original = subprocess.Popen.__init__
+
+    def guarded(self: subprocess.Popen[Any], args: Any, *rest: Any, **options: Any) -> None:
+        argv = [str(word) for word in args] if isinstance(args, list | tuple) else [str(args)]
+        marker = _slow_part(argv)
+        if marker is not None:
+            command = " ".join(argv[:3])
+            pytest.fail(f"this test starts {command} but is not marked {marker}, which make test-fast leaves out")
+        original(self, args, *rest, **options)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", guarded)
 
 
 def _mark_by_fixtures(item: pytest.Function) -> None:
@@ -118,8 +162,10 @@ def _group_by_shared_fixture(item: pytest.Function) -> None:
             if definitions and definitions[-1].scope in ("module", "class", "package")
         }
         if shared:
-            parametrized = hasattr(item, "callspec") and bool(shared & set(item.callspec.params))
-            group = f"{item.path.stem}[{item.callspec.id}]" if parametrized else item.path.stem
+            indices = getattr(item, "callspec", None) and item.callspec.indices
+            params = sorted(f"{name}={indices[name]}" for name in shared if indices and name in indices)
+            # no brackets: xdist reads a node id ending in "]" as one without a group
+            group = ":".join([item.path.stem, *params])
             item.add_marker(pytest.mark.xdist_group(group))
 
 

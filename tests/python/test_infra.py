@@ -91,6 +91,7 @@ def run_tool(*command: str | Path, timeout: float = 120) -> subprocess.Completed
 # ---------------------------------------------------------------- linters
 
 
+@pytest.mark.scanner
 def test_cfn_lint_passes() -> None:
     result = run_tool(BIN / "cfn-lint", TEMPLATE)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -103,6 +104,7 @@ def checkov() -> Path:
     return binary
 
 
+@pytest.mark.scanner
 def test_checkov_finds_nothing_but_reasoned_suppressions() -> None:
     # --skip-download: no Prisma Cloud/Bridgecrew API (offline, no key), hence no severities:
     # every failed check counts, not only HIGH and CRITICAL ones.
@@ -130,6 +132,7 @@ def parliament_module() -> Any:
     return parliament
 
 
+@pytest.mark.scanner
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_parliament_finds_no_issue(variant: str) -> None:
     parliament = parliament_module()
