@@ -41,6 +41,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from tests import dbt_forkserver
 from tests.athena import bill, harness, pull_request
 from tests.athena.moto_athena import Captured, MotoAthena, StatementHook
 from tests.athena.reference import DuckDBReference, parse_trino, relations
@@ -109,7 +110,10 @@ class BeforeAndAfter(DuckDBReference):
 
 
 def _run(command: list[str], env: dict[str, str] | None = None) -> None:
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if Path(command[0]).name == "dbt" and env is not None:
+        result = dbt_forkserver.run(command, env, os.getcwd())
+    else:
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
 

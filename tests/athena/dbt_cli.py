@@ -36,7 +36,7 @@ def _share_across_loaders(name: str) -> None:
     setattr(botocore.loaders.Loader, name, shared)
 
 
-def _share_botocore_data_cache() -> None:
+def share_botocore_data_cache() -> None:
     # The data files, and the two directory scans every new session's first client makes
     # (which services and which API versions exist: an isfile per service directory).
     for name in ("load_data_with_path", "list_available_services", "list_api_versions"):
@@ -44,7 +44,7 @@ def _share_botocore_data_cache() -> None:
 
 
 if __name__ == "__main__":
-    _share_botocore_data_cache()
+    share_botocore_data_cache()
     from dbt.cli.main import cli
 
     sys.argv[0] = "dbt"

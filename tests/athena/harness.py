@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests import dbt_forkserver
 from tests.athena import statements as st
 from tests.athena.moto_athena import Captured, MotoAthena
 
@@ -109,7 +109,7 @@ def dbt_athena(aws: MotoAthena, workdir: Path, label: str, *args: str) -> DbtRun
         path.unlink(missing_ok=True)  # a run that dies early must not be read as the previous one
     started = time.monotonic()
     with aws.run(label) as log:
-        result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=900)
+        result = dbt_forkserver.run(command, env, REPO, timeout=900)
     seconds = time.monotonic() - started
     for path in (run_results_path, manifest_path):  # keep each run's copy: the next run overwrites them
         if path.exists():

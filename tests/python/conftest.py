@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 import duckdb
 import pytest
 
+from tests import dbt_forkserver
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "samples"
 REAL_SAMPLE = SAMPLES / "kaggle-2019-Oct-first5019.csv"
@@ -100,7 +102,13 @@ def _longest_first(item: pytest.Item) -> int:
 # `make test-fast` sets it: a test that starts dbt, the stand-in's capture, the benchmark, the
 # demo or a browser without its marker fails there instead of slowing the fast loop down.
 FAST_SUITE = "TEST_FAST_SUITE"
-_SLOW_MODULES = {"tests.athena.dbt_cli": "dbt", "tests.athena.capture": "dbt", "bench": "dbt", "athena_estimate": "dbt"}
+_SLOW_MODULES = {
+    "tests.athena.dbt_cli": "dbt",
+    "tests.athena.capture": "dbt",
+    "tests.dbt_forkserver": "dbt",
+    "bench": "dbt",
+    "athena_estimate": "dbt",
+}
 _SLOW_PROGRAMS = {
     "dbt": "dbt",
     "chromium": "browser",
@@ -224,7 +232,7 @@ def run_dbt(
 ) -> subprocess.CompletedProcess[str]:
     """Run a real dbt command of this project on DuckDB, isolated in `workdir`."""
     call = dbt_invocation(command, raw_dir, workdir, *extra, database=database, threads=threads)
-    return subprocess.run(call.argv, cwd=call.cwd, env=call.env, capture_output=True, text=True, check=False)
+    return dbt_forkserver.run(call.argv, call.env, call.cwd)
 
 
 def land_expect_and_build(incoming: Path, work: Path) -> Warehouse:
@@ -469,6 +477,9 @@ _session_temp: pytest.TempPathFactory | None = None
 def _remember_session_temp(tmp_path_factory: pytest.TempPathFactory) -> None:
     global _session_temp
     _session_temp = tmp_path_factory
+    # dbt commands of this worker go through one fork server (tests/dbt_forkserver.py), started
+    # by the first of them: dbt's imports once per worker instead of once per command
+    os.environ[dbt_forkserver.LAUNCH_ENV] = "1"
 
 
 def _parsed_project() -> Path | None:
@@ -481,6 +492,6 @@ def _parsed_project() -> Path | None:
 
 def _parse_project(work: Path) -> Path:
     call = dbt_invocation("parse", work / "raw", work, seeded=False)
-    result = subprocess.run(call.argv, cwd=call.cwd, env=call.env, capture_output=True, text=True, check=False)
+    result = dbt_forkserver.run(call.argv, call.env, call.cwd)
     assert result.returncode == 0, result.stdout[-4000:]
     return work / "target" / "partial_parse.msgpack"

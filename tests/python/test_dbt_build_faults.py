@@ -30,6 +30,7 @@ import duckdb
 import pytest
 
 from conftest import WITHOUT_UNIT_TESTS, Warehouse, built_once, dbt_invocation, run_ingest, run_module, table_contents
+from tests import dbt_forkserver
 
 # Relative to each scenario's folder, the working directory of its dbt runs: the same profile
 # everywhere, so every run but the first reuses the first build's parsed project.
@@ -143,9 +144,7 @@ def dbt_args(command: str, run_dir: Path, *extra: str) -> tuple[list[str], dict[
 def run_dbt_in(run_dir: Path, command: str, *extra: str) -> subprocess.CompletedProcess[str]:
     """A dbt command run to its end in `run_dir` (its working directory)."""
     argv, env = dbt_args(command, run_dir, *extra)
-    return subprocess.run(
-        argv, cwd=run_dir, env=env, capture_output=True, text=True, check=False, timeout=DBT_TIMEOUT_SECONDS
-    )
+    return dbt_forkserver.run(argv, env, run_dir, timeout=DBT_TIMEOUT_SECONDS)
 
 
 def build_or_fail(run_dir: Path, *extra: str) -> None:
@@ -159,15 +158,8 @@ def stop_build_at(run_dir: Path, stop_at: str, sig: signal.Signals) -> Stopped:
     statement `stop_at`, and wait for the process to end."""
     argv, env = dbt_args("build", run_dir, "--debug")
     statement = re.compile(stop_at)
-    process = subprocess.Popen(
-        argv,
-        cwd=run_dir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: the signal reaches dbt and nothing else
-    )
+    # its own session and process group: the signal reaches dbt and nothing else
+    process = dbt_forkserver.start(argv, env, run_dir, new_session=True)
 
     def kill_group(group_signal: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError):  # already ended

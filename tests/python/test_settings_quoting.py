@@ -22,6 +22,7 @@ import duckdb
 import pytest
 
 from conftest import HEADER, REPO, run_dbt, run_ingest, run_module, write_csv
+from tests import dbt_forkserver
 from tests.athena import statements as st
 
 # A quote, spaces, accents, parentheses and a `$` (string.Template, which dbt-duckdb formats
@@ -64,14 +65,7 @@ def dbt(*args: str, env: dict[str, str], project: Path = REPO, cwd: Path = REPO)
     """The real dbt CLI with only the given ECOM_/DBT_/AWS_ settings."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("ECOM_", "DBT_", "AWS_"))}
     command = [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project)]
-    return subprocess.run(
-        command,
-        env={**clean, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return dbt_forkserver.run(command, {**clean, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}, cwd)
 
 
 # When an on-run-start hook fails, dbt leaves a ThreadPool unclosed, and at interpreter exit

@@ -7,7 +7,6 @@ line names each problem, and no statement but dbt's `create schema if not exists
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from aws_fixtures import StandIn, stand_in
 from conftest import REPO
+from tests import dbt_forkserver
 
 RAW = "s3://ecom-raw/raw"
 RESULTS = "s3://ecom-results/athena/"
@@ -44,10 +44,10 @@ def athena_build(aws: StandIn, tmp: Path, data_dir: str, naming: str = "schema_t
     )
     athena = aws.client("athena")
     before = set(athena.list_query_executions().get("QueryExecutionIds", []))
-    result = subprocess.run(
+    result = dbt_forkserver.run(
         [str(Path(sys.executable).with_name("dbt")), "build", "--target", "athena", "--select", "stg_raw_files",
          "--project-dir", str(REPO), "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
-        env=env, capture_output=True, text=True, check=False, timeout=300,
+        env, REPO, timeout=300,
     )  # fmt: skip
     sent = [
         athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Query"]
@@ -98,10 +98,10 @@ def test_a_neighbouring_prefix_is_not_an_overlap(aws: StandIn, tmp_path: Path) -
     )  # fmt: skip
     athena = aws.client("athena")
     before = set(athena.list_query_executions().get("QueryExecutionIds", []))
-    result = subprocess.run(
+    result = dbt_forkserver.run(
         [str(Path(sys.executable).with_name("dbt")), "build", "--target", "athena", "--select", "stg_raw_files",
          "--project-dir", str(REPO), "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        env=env, capture_output=True, text=True, check=False, timeout=300,
+        env, REPO, timeout=300,
     )  # fmt: skip
     sent = [
         athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Query"]
