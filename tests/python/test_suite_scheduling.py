@@ -82,6 +82,9 @@ def test_starts_dbt_unmarked() -> None:
 def run_pytest(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """pytest over `folder`, which holds a copy of the suite's conftest.py."""
     shutil.copy(REPO / "tests" / "python" / "conftest.py", folder / "conftest.py")
+    env = dict(os.environ if env is None else env)
+    # The copied conftest imports the suite's helpers (tests.dbt_forkserver) from the checkout.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(folder), "-c", "/dev/null",
          "--basetemp", str(folder / "tmp"), *args, str(folder)],
