@@ -35,7 +35,7 @@ from typing import IO, Any
 
 SOCKET_ENV = "DBT_FORKSERVER_SOCKET"
 LAUNCH_ENV = "DBT_FORKSERVER_LAUNCH"
-ATHENA_ENTRY = "tests.athena.dbt_cli"  # dbt's command line with botocore's data cache shared
+ATHENA_ENTRY = "tests.athena.dbt_cli"  # dbt's command line with boto3's data and clients shared
 _HEADER = struct.Struct("!I")  # the request's length, sent with the three standard-stream fds
 
 
@@ -126,9 +126,9 @@ def _run_dbt(request: dict[str, Any], fds: list[int]) -> None:
     os.environ.update(request["env"])
     sys.argv = ["dbt", *request["args"]]
     if request["entry"] == ATHENA_ENTRY:
-        from tests.athena.dbt_cli import share_botocore_data_cache
+        from tests.athena.dbt_cli import share_boto3_work
 
-        share_botocore_data_cache()
+        share_boto3_work()
     from dbt.cli.main import cli
 
     try:

@@ -138,7 +138,7 @@ def _duckdb_build(raw: Path, workdir: Path, database: Path) -> dict[str, Any]:
     dbt = str(Path(sys.executable).with_name("dbt"))
     target = workdir / "duckdb-target"
     _run([dbt, "build", "--project-dir", str(harness.REPO), "--target-path", str(target),
-          "--log-path", str(workdir / "duckdb-logs")], env)  # fmt: skip
+          "--log-path", str(workdir / "duckdb-logs"), "--log-level-file", "debug"], env)  # fmt: skip
     manifest: dict[str, Any] = json.loads((target / "manifest.json").read_text())
     return manifest
 

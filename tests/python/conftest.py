@@ -480,6 +480,9 @@ def _remember_session_temp(tmp_path_factory: pytest.TempPathFactory) -> None:
     # dbt commands of this worker go through one fork server (tests/dbt_forkserver.py), started
     # by the first of them: dbt's imports once per worker instead of once per command
     os.environ[dbt_forkserver.LAUNCH_ENV] = "1"
+    # dbt's debug log file costs a fifth of every build's time; the tests that read it ask for it
+    # with --log-level-file debug (a flag wins over this variable)
+    os.environ.setdefault("DBT_LOG_LEVEL_FILE", "none")
 
 
 def _parsed_project() -> Path | None:

@@ -32,7 +32,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, Warehou
     assert run_ingest("land", "--source", generated, "--dest", incremental_raw).returncode == 0
     dbt_build(incremental_raw, work / "incremental")
     assert run_ingest("land", "--source", held_back, "--dest", incremental_raw).returncode == 0
-    incremental = dbt_build(incremental_raw, work / "incremental")
+    # its debug log shows which statements ran (test_the_second_build_really_ran_incrementally)
+    incremental = dbt_build(incremental_raw, work / "incremental", "--log-level-file", "debug", unit_tests=True)
 
     # full refresh over all the files at once, in its own warehouse
     shutil.copy(held_back / LAST_DAY_FILE, generated / LAST_DAY_FILE)
