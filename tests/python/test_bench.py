@@ -99,6 +99,7 @@ def test_the_report_has_every_step_the_ratios_and_equal_results(tiny_run) -> Non
 # --- the work folder ----------------------------------------------------------------------
 
 
+@pytest.mark.dbt
 def test_it_refuses_a_folder_it_did_not_create_and_leaves_it_untouched(tmp_path: Path) -> None:
     work = tmp_path / "mine"
     work.mkdir()

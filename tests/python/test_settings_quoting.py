@@ -231,6 +231,7 @@ def render_athena_hook(work: Path, raw_uri: str, *extra: str) -> subprocess.Comp
     )  # fmt: skip
 
 
+@pytest.mark.dbt
 def test_athena_ddl_quotes_a_tricky_prefix_and_reads_the_years_var(athena_dirs: Path) -> None:
     root = "s3://raw.landing-2019/land=eu(1)/r!a_w.v2"
     result = render_athena_hook(athena_dirs, root + "/", "--vars", "{raw_partition_years: [2018, 2021]}")
@@ -264,11 +265,13 @@ S3_SHAPE = "s3://bucket/prefix, the folder that holds events/"
         "s3://raw-landing/_tmp/raw",  # a folder Athena never reads
     ],
 )
+@pytest.mark.dbt
 def test_a_malformed_raw_s3_uri_stops_with_one_line(value: str, athena_dirs: Path) -> None:
     assert_one_line_error(render_athena_hook(athena_dirs, value), "ECOM_RAW_S3_URI", value, S3_SHAPE)
 
 
 @pytest.mark.parametrize("years", ["[2030, 2019]", "['2019', '2030']"])
+@pytest.mark.dbt
 def test_a_malformed_years_var_stops_with_one_line(years: str, athena_dirs: Path) -> None:
     result = render_athena_hook(athena_dirs, "s3://raw-landing/raw", "--vars", f"{{raw_partition_years: {years}}}")
     output = result.stdout + result.stderr

@@ -18,6 +18,7 @@ from conftest import REPO, _slow_part
 
 SCENARIOS = """
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,8 @@ def module_fixture() -> None:
 @pytest.fixture(scope="module", params=["one", "two", "three", "four"])
 def scenario(request: pytest.FixtureRequest) -> str:
     note(f"scenario-{request.param}")
+    # long enough that one worker cannot take every scenario while the other is still starting
+    time.sleep(1.0)
     return str(request.param)
 
 

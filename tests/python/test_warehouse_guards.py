@@ -70,6 +70,7 @@ def athena_build(aws: StandIn, tmp: Path, data_dir: str, naming: str = "schema_t
         (f"{RESULTS}tables/", "overlaps the query-results location s3_staging_dir"),
     ],
 )
+@pytest.mark.dbt
 def test_a_warehouse_overlapping_what_athena_reads_is_refused_in_one_line(
     aws: StandIn, tmp_path: Path, data_dir: str, words: str
 ) -> None:
@@ -80,12 +81,14 @@ def test_a_warehouse_overlapping_what_athena_reads_is_refused_in_one_line(
 
 
 @pytest.mark.parametrize("naming", ["table", "schema_table"])
+@pytest.mark.dbt
 def test_a_naming_that_lets_two_tables_share_a_location_is_refused(aws: StandIn, tmp_path: Path, naming: str) -> None:
     output = athena_build(aws, tmp_path, "s3://ecom-warehouse/dbt/", naming=naming)
     assert sum(f"s3_data_naming={naming!r} lets two tables share one S3 location" in line
                for line in output.splitlines()) == 1, output[-3000:]  # fmt: skip
 
 
+@pytest.mark.dbt
 def test_a_neighbouring_prefix_is_not_an_overlap(aws: StandIn, tmp_path: Path) -> None:
     """s3://ecom-raw/raw2 is beside s3://ecom-raw/raw, not inside it: the guard lets it through
     (the build then fails on moto for a reason of its own, after statements were sent)."""
