@@ -2,12 +2,9 @@
 build, an incremental day and a run with nothing new, captured by the conformance stand-in
 (tests/athena/harness.py) and written to JSON for `python -m athena_estimate`.
 
-The conformance test's own incremental run lands nothing: the stand-in answers the queries
-that steer an incremental model (`select max(loaded_in_run) from <model>`, the days or files
-its parent changed) from one DuckDB build of all the data, so every batch comes out empty and
-its statements are those of a nothing-new run. This driver lands one more day in between, as
-production does, and answers each such query from the DuckDB state a real Athena would be in
-at that moment:
+A query that steers an incremental model (`select max(loaded_in_run) from <model>`, the days or
+files its parent changed) is answered from the DuckDB state a real Athena would be in at that
+moment, with one more day landed between the full and the incremental run, as production does:
 
 1. generated per-day files, all but the last day landed, a DuckDB build (state *before*);
    `dbt build --full-refresh --target athena` through the stand-in;
@@ -17,11 +14,12 @@ at that moment:
    other query from *after* (its parents have);
 3. `dbt build --target athena` again, everything answered from *after*: nothing new.
 
-Unit tests are left out of the builds, as in the deploy workflow and the conformance test.
-`--vacuum` adds the weekly housekeeping run, `--pull-request` a pull request's slim build and
-its teardown after the others (tests/athena/pull_request.py), `--bill` each of the three runs'
-cost ledger read back (tests/athena/bill.py). The test suite makes one capture with all three
-(tests/python/conftest.py, athena_capture).
+Unit tests are left out of the builds, as in the deploy workflow. `--vacuum` adds the weekly
+housekeeping run, `--pull-request` a pull request's slim build and its teardown after the others
+(tests/athena/pull_request.py), `--conformance` the unit tests and source freshness checks last
+and a frozen reference of state *before* (for tests/python/test_athena_conformance.py), `--bill`
+each of the three runs' cost ledger read back (tests/athena/bill.py). The test suite makes one
+capture with all four (tests/python/conftest.py, athena_capture).
 """
 
 from __future__ import annotations
@@ -43,6 +41,7 @@ from sqlglot import exp
 
 from tests import dbt_forkserver
 from tests.athena import bill, harness, pull_request
+from tests.athena import statements as st
 from tests.athena.moto_athena import Captured, MotoAthena, StatementHook
 from tests.athena.reference import DuckDBReference, parse_trino, relations
 
@@ -53,6 +52,12 @@ RUNS = ("full-refresh", "incremental-day", "nothing-new")
 VACUUM_RUN = "vacuum"
 VACUUM_ARGS = ["--vars", "{iceberg_vacuum: true}"]
 _BUILD_ARGS = ["build", "--exclude", "test_type:unit"]
+# With capture(conformance=True), after the others: the unit tests (apart, as the deploy runs them:
+# dbt-athena builds a unit test's relation as a Hive table) and the source freshness checks, both
+# answered from *after*; and a reference of the *before* state, frozen, for the conformance test's
+# differential check of the full refresh's SELECTs (tests/python/test_athena_conformance.py).
+CONFORMANCE_RUNS = {"unit-tests": ["test", "--select", "test_type:unit"], "freshness": ["source", "freshness"]}
+CONFORMANCE_REFERENCE = "reference-conformance"
 
 _current = threading.local()  # the node whose statement the stand-in is answering, per thread
 
@@ -156,6 +161,32 @@ def _statement(captured: Captured) -> dict[str, Any]:
     }
 
 
+def captured_from_json(item: dict[str, Any]) -> Captured:
+    """A statement of the document as the stand-in recorded it (the inverse of _statement)."""
+    return Captured(
+        index=item["index"],
+        execution_id=item["execution_id"],
+        run=item["run"],
+        sql=item["sql"],
+        kind=st.Kind(item["kind"]),
+        node_id=item["node_id"],
+        purpose=st.Purpose(item["purpose"]) if item["purpose"] is not None else None,
+        failure=item["failure"],
+    )
+
+
+def _freeze_before(workdir: Path, database: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The *before* build as a reference whose raw files and manifest do not move on with the
+    next landing; where it is, and the local raw root Athena's raw URI stands for."""
+    frozen = DuckDBReference(database, workdir / CONFORMANCE_REFERENCE, manifest, harness.RAW_URI)
+    try:
+        frozen.freeze_sources()
+        raw_roots = frozen.raw_roots
+    finally:
+        frozen.close()
+    return {"database": str(frozen.path), "raw_roots": list(raw_roots) if raw_roots is not None else None}
+
+
 def _nodes(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """What the estimate needs of each node: its relation, and the model a generic test tests."""
     found = {}
@@ -210,12 +241,14 @@ def capture(
     bills: bool = False,
     sizes: Path | None = None,
     after_runs: Callable[[MotoAthena, Path, list[harness.DbtRun]], dict[str, Any]] | None = None,
+    conformance: bool = False,
 ) -> dict[str, Any]:
     """The three runs' statements (and each run's outcome) as a JSON-ready document; with
     `vacuum`, a fourth run with the weekly housekeeping on; with `bills`, each run's cost ledger
     read from the stand-in with the estimate's bytes (tests/athena/bill.py), from the Parquet
     sizes of the capture's warehouse or of `sizes`; with `after_runs`, what it returns (it may run
-    more builds, appended to the runs, e.g. tests/athena/pull_request.py) as "after"."""
+    more builds, appended to the runs, e.g. tests/athena/pull_request.py) as "after"; with
+    `conformance`, the CONFORMANCE_RUNS last and the frozen *before* reference as "conformance"."""
     source = _source_state()
     generated, held_back, raw = workdir / "generated", workdir / "held-back", workdir / "raw"
     generate = ["--out", generated, "--events", events, "--seed", seed, "--per-day", "--no-expected"]
@@ -235,6 +268,7 @@ def capture(
             aws.hook.install()
             harness.prepare(aws)
             runs.append(harness.dbt_athena(aws, workdir, RUNS[0], *_BUILD_ARGS, "--full-refresh"))
+            frozen = _freeze_before(workdir, database, manifest) if conformance else None
             _ingest("land", "--source", held_back, "--dest", raw)
             manifest = _duckdb_build(raw, workdir, database)
             after = DuckDBReference(database, workdir / "reference-after", manifest)
@@ -247,9 +281,19 @@ def capture(
             if vacuum:
                 runs.append(harness.dbt_athena(aws, workdir, VACUUM_RUN, *_BUILD_ARGS, *VACUUM_ARGS))
             found_after = after_runs(aws, workdir, runs) if after_runs is not None else None
+            if conformance:
+                aws.hook.reference = after
+                runs += [harness.dbt_athena(aws, workdir, label, *args) for label, args in CONFORMANCE_RUNS.items()]
             document = _document(source, raw, events, runs)
+            document["stand_in"] = {
+                "seen_by_moto": aws.statements_seen_by_moto(),
+                "synthetic_test_rows": aws.hook.synthetic_test_rows,
+                "hook_seconds": round(aws.hook.seconds, 1),
+            }
             if found_after is not None:
                 document["after"] = found_after
+            if frozen is not None:
+                document["conformance"] = frozen
             if bills:
                 document["bills"] = bill.bill(aws, document, workdir, database, raw, sizes)
     finally:
@@ -287,11 +331,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pull-request", action="store_true", help="then a pull request's slim build and teardown (pull_request.py)"
     )
+    parser.add_argument(
+        "--conformance", action="store_true", help="then the unit tests and source freshness, and a frozen reference"
+    )
     args = parser.parse_args(argv)
 
     def capture_in(workdir: Path) -> dict[str, Any]:
         then = pull_request.run if args.pull_request else None
-        return capture(workdir, args.events, args.seed, args.vacuum, args.bill, args.sizes, after_runs=then)
+        return capture(
+            workdir,
+            args.events,
+            args.seed,
+            args.vacuum,
+            args.bill,
+            args.sizes,
+            after_runs=then,
+            conformance=args.conformance,
+        )
 
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=False)
@@ -301,7 +357,9 @@ def main(argv: list[str] | None = None) -> int:
             document = capture_in(Path(folder))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, indent=1))
-    failed = {label: run for label, run in document["runs"].items() if run["returncode"] != 0 or run["failed_nodes"]}
+    # the conformance test judges the unit tests' and freshness checks' outcomes (some fail on purpose)
+    judged = {label: run for label, run in document["runs"].items() if label not in CONFORMANCE_RUNS}
+    failed = {label: run for label, run in judged.items() if run["returncode"] != 0 or run["failed_nodes"]}
     print(f"{len(document['statements'])} statements of {len(document['runs'])} runs written to {args.out}")
     for label, run in failed.items():
         print(f"warning: run {label} did not succeed: {run['failed_nodes'][:5]}", file=sys.stderr)

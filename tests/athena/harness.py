@@ -108,15 +108,17 @@ def dbt_athena(aws: MotoAthena, workdir: Path, label: str, *args: str) -> DbtRun
     ]  # fmt: skip
     run_results_path = target / "run_results.json"
     manifest_path = target / "manifest.json"
-    for path in (run_results_path, manifest_path):
+    artifacts = (run_results_path, manifest_path, target / "sources.json")  # sources.json: freshness only
+    for path in artifacts:
         path.unlink(missing_ok=True)  # a run that dies early must not be read as the previous one
     started = time.monotonic()
     with aws.run(label) as log:
         result = dbt_forkserver.run(command, env, REPO, timeout=900)
     seconds = time.monotonic() - started
-    for path in (run_results_path, manifest_path):  # keep each run's copy: the next run overwrites them
+    for path in artifacts:  # keep each run's copy: the next run overwrites them
         if path.exists():
             shutil.copy(path, workdir / f"{path.stem}-{label}.json")
+    (workdir / f"output-{label}.txt").write_text(result.stdout + result.stderr)
     return DbtRun(
         label=label,
         args=list(args),
@@ -126,6 +128,27 @@ def dbt_athena(aws: MotoAthena, workdir: Path, label: str, *args: str) -> DbtRun
         manifest=json.loads(manifest_path.read_text()) if manifest_path.exists() else {},
         statements=log.statements,
         seconds=seconds,
+    )
+
+
+def saved_run(workdir: Path, label: str, outcome: dict[str, Any], statements: list[Captured]) -> DbtRun:
+    """A run of a capture read back from what `dbt_athena` kept in its work folder; `outcome` is
+    the run's entry in the capture's document, `statements` all the capture's statements."""
+
+    def artifact(stem: str) -> dict[str, Any]:
+        path = workdir / f"{stem}-{label}.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    output = workdir / f"output-{label}.txt"
+    return DbtRun(
+        label=label,
+        args=[],
+        returncode=outcome["returncode"],
+        stdout=output.read_text() if output.exists() else "",
+        run_results=artifact("run_results"),
+        manifest=artifact("manifest"),
+        statements=[statement for statement in statements if statement.run == label],
+        seconds=outcome["seconds"],
     )
 
 

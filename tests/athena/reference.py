@@ -263,6 +263,24 @@ class DuckDBReference:
         for schema, table, column, data_type in rows:
             self._columns.setdefault((schema.lower(), table.lower()), []).append((column.lower(), data_type))
 
+    def freeze_sources(self) -> None:
+        """Copy the raw files and the landing manifest into the reference as they are now: its
+        views read them at query time, and a later landing must not change what it answers."""
+        with self._lock:
+            for view in ("event_lines", "landed_files"):
+                found = self._connection.execute(
+                    "select count(*) from information_schema.tables where table_schema = 'ecommerce_raw' "
+                    "and table_name = ? and table_type = 'VIEW'",
+                    [view],
+                ).fetchone()
+                if found is None or found[0] == 0:
+                    continue
+                self._connection.execute(
+                    f'create table ecommerce_raw."{view}__frozen" as select * from ecommerce_raw."{view}"'
+                )
+                self._connection.execute(f'drop view ecommerce_raw."{view}"')
+                self._connection.execute(f'alter table ecommerce_raw."{view}__frozen" rename to "{view}"')
+
     def mirror_schemas(self, prefix: str) -> None:
         """Answer for `<prefix><schema>.<table>` as for `<schema>.<table>`: a copy built under a
         schema prefix (a pull request's, `--vars '{schema_prefix: ...}'`) has the same tables."""

@@ -76,7 +76,6 @@ LONGEST_FIRST = [
     "athena-capture",
     "test_bench",
     "test_late_files",
-    "test_athena_conformance",
     "test_athena_late_files",
     "test_dbt_build_faults",
     "test_incremental",
@@ -338,13 +337,14 @@ class AthenaCapture:
 @pytest.fixture(scope="session")
 def athena_capture(tmp_path_factory: pytest.TempPathFactory) -> AthenaCapture:
     """What dbt-athena sends through the stand-in for a full build, an incremental day, a run with
-    nothing new, the weekly housekeeping run and a pull request's slim build, with the first three
-    runs' cost ledgers read back: one `python -m tests.athena.capture --bill --vacuum
-    --pull-request` per test run, read by the estimate, housekeeping and pull-request tests."""
+    nothing new, the weekly housekeeping run, a pull request's slim build, the unit tests and the
+    source freshness checks, with the first three runs' cost ledgers read back: one `python -m
+    tests.athena.capture --bill --vacuum --pull-request --conformance` per test run, read by the
+    estimate, housekeeping, pull-request and conformance tests."""
 
     def capture(folder: Path) -> AthenaCapture:
         out, work = folder / "statements.json", folder / "work"
-        flags = ("--bill", "--vacuum", "--pull-request")
+        flags = ("--bill", "--vacuum", "--pull-request", "--conformance")
         result = run_module(
             "tests.athena.capture", "--out", out, "--events", 3_000, "--seed", 11, "--workdir", work, *flags
         )

@@ -1,21 +1,24 @@
-"""Conformance of what dbt sends to Athena (issue 5, items 4 and 5), without AWS.
+"""Conformance of what dbt sends to Athena, without AWS.
 
-`dbt build --target athena` runs twice (a full refresh, then an incremental run) through the
-real dbt-athena adapter against a moto server in this process (tests/athena/moto_athena.py).
-Every statement the adapter sends is captured and checked with the parser of the Athena
-engine that would run it: Trino's grammar and documented function catalog for queries, CTAS
-and MERGE (trino-sql-validator), Hive DDL with sqlglot's Athena dialect. The manifest says
-what each model must be: an Iceberg table (parquet, zstd) under the data directory with its
-partitioning, and an incremental model must be merged with a predicate on its partition column.
+The shared capture (tests/athena/capture.py, the `athena_capture` fixture) runs `dbt build
+--target athena` through the real dbt-athena adapter against a moto server: a full refresh, an
+incremental day, a run with nothing new, the weekly housekeeping, a pull request's slim build,
+and then the unit tests and the source freshness checks. Every statement the adapter sends is
+captured and checked here with the parser of the Athena engine that would run it: Trino's
+grammar and documented function catalog for queries, CTAS and MERGE (trino-sql-validator),
+Hive DDL with sqlglot's Athena dialect. The manifest says what each model must be: an Iceberg
+table (parquet, zstd) under the data directory with its partitioning, and an incremental model
+must be merged with a predicate on its partition column.
 
 moto executes nothing. What the stand-in does instead is done openly and counted: the catalog
 is mirrored into moto's Glue (columns from the DuckDB build of the same models), data tests
 get a synthetic 0-failures row, and the queries whose rows steer dbt (unit tests, `select max`
-of an incremental model) get the rows the DuckDB build gives for the same SQL, transpiled.
+of an incremental model) get the rows the DuckDB build of the same landed files gives for the
+same SQL, transpiled.
 
-The differential check (item 5) runs each model's captured Athena SELECT, transpiled to DuckDB
-by sqlglot, on the DuckDB build of the same data and compares the rows with the DuckDB
-target's own table.
+The differential check runs each model's captured Athena SELECT of the full refresh, transpiled
+to DuckDB by sqlglot, on the DuckDB build of the files the full refresh read (frozen by the
+capture before the next day lands) and compares the rows with the DuckDB target's own table.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from typing import Any
 
 import pytest
 
-from conftest import Warehouse
-from tests.athena import harness
+from conftest import AthenaCapture
+from tests.athena import capture, harness, pull_request
 from tests.athena import statements as st
 from tests.athena.moto_athena import Captured, MotoAthena
 from tests.athena.reference import Comparison, DuckDBReference, compare
@@ -47,11 +50,10 @@ NOT_TRANSPILABLE: dict[str, str] = {}
 ICEBERG = {"table_type": "iceberg", "format": "parquet", "write_compression": "zstd"}
 
 # dbt-athena builds a unit test's relation as a Hive table whatever the model's table_type,
-# and a failing unit test skips its model and everything downstream in `dbt build`. So the two
-# builds leave unit tests out, and they run on their own afterwards (`dbt test --select
+# and a failing unit test skips its model and everything downstream in `dbt build`. So the
+# capture's builds leave unit tests out, and they run on their own afterwards (`dbt test --select
 # test_type:unit`), against the catalog the builds left: their statements are checked like the
 # others, and test_unit_tests_pass_on_athena says whether they would pass.
-UNIT_TESTS_APART = ["--exclude", "test_type:unit"]
 
 # A known failure on Athena, found by this harness, that the project cannot fix itself (an
 # adapter limitation). Strict: a fix makes the test pass, pytest reports the XPASS as a
@@ -83,33 +85,36 @@ class AthenaRuns:
 
 
 @pytest.fixture(scope="module")
-def athena(generated_build: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AthenaRuns]:
-    workdir = tmp_path_factory.mktemp("athena")
-    manifest = json.loads((generated_build.database.parent / "target" / "manifest.json").read_text())
-    reference = DuckDBReference(generated_build.database, workdir / "reference", manifest, harness.RAW_URI)
-    with MotoAthena(reference) as aws:
-        harness.prepare(aws)
-        full = harness.dbt_athena(aws, workdir, "full-refresh", "build", "--full-refresh", *UNIT_TESTS_APART)
-        incremental = harness.dbt_athena(aws, workdir, "incremental", "build", *UNIT_TESTS_APART)
-        unit_tests = harness.dbt_athena(aws, workdir, "unit-tests", "test", "--select", "test_type:unit")
-        freshness = harness.dbt_athena(aws, workdir, "freshness", "source", "freshness")
-        sources_json = workdir / "target" / "sources.json"
-        sources = json.loads(sources_json.read_text())["results"] if sources_json.exists() else []
-        seen = aws.statements_seen_by_moto()
-        captured = list(aws.hook.statements)
-        runs = AthenaRuns(
-            full_refresh=full,
-            incremental=incremental,
-            unit_tests=unit_tests,
-            freshness=freshness,
-            sources={result["unique_id"]: result for result in sources},
-            statements=captured,
-            seen_by_moto=seen,
-            report=harness.check_statements(captured),
-            synthetic_test_rows=aws.hook.synthetic_test_rows,
-            hook_seconds=aws.hook.seconds,
-            reference=reference,
-        )
+def athena(athena_capture: AthenaCapture, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AthenaRuns]:
+    """The shared capture's runs (tests/athena/capture.py --conformance): its full refresh, its
+    incremental day, and its unit tests and freshness checks run apart, read back; the frozen
+    reference of the data the full refresh read, for the differential check."""
+    document = json.loads(athena_capture.statements.read_text())
+    work = athena_capture.workdir
+    statements = [capture.captured_from_json(item) for item in document["statements"]]
+
+    def run(label: str) -> harness.DbtRun:
+        return harness.saved_run(work, label, document["runs"][label], statements)
+
+    frozen = document["conformance"]
+    reference = DuckDBReference(Path(frozen["database"]), tmp_path_factory.mktemp("conformance-reference"))
+    reference.raw_roots = tuple(frozen["raw_roots"]) if frozen["raw_roots"] is not None else None
+    sources_json = work / "sources-freshness.json"
+    sources = json.loads(sources_json.read_text())["results"] if sources_json.exists() else []
+    stand_in = document["stand_in"]
+    runs = AthenaRuns(
+        full_refresh=run(capture.RUNS[0]),
+        incremental=run(capture.RUNS[1]),
+        unit_tests=run("unit-tests"),
+        freshness=run("freshness"),
+        sources={result["unique_id"]: result for result in sources},
+        statements=statements,
+        seen_by_moto=stand_in["seen_by_moto"],
+        report=harness.check_statements(statements),
+        synthetic_test_rows=stand_in["synthetic_test_rows"],
+        hook_seconds=stand_in["hook_seconds"],
+        reference=reference,
+    )
     try:
         yield runs
     finally:
@@ -180,7 +185,12 @@ def test_every_statement_moto_received_was_captured_and_checked(athena: AthenaRu
     captured = [s.sql for s in athena.statements]
     assert len(athena.seen_by_moto) == len(captured) == len(athena.report.checked)
     assert Counter(athena.seen_by_moto) == Counter(captured)
-    assert {s.run for s in athena.statements} == {"full-refresh", "incremental", "unit-tests", "freshness"}
+    assert {s.run for s in athena.statements} == {
+        *capture.RUNS,
+        capture.VACUUM_RUN,
+        pull_request.LABEL,
+        *capture.CONFORMANCE_RUNS,
+    }
 
 
 @pytest.mark.dbt

@@ -53,10 +53,14 @@ def _maintenance(document: dict[str, Any], run: str) -> list[dict[str, Any]]:
 @pytest.mark.dbt
 def test_every_run_succeeds_and_every_statement_passes_the_harness(runs: tuple[dict[str, Any], Path]) -> None:
     document, _ = runs
-    assert set(document["runs"]) == {*capture.RUNS, capture.VACUUM_RUN, pull_request.LABEL}
-    for label, run in document["runs"].items():
+    assert set(document["runs"]) == {*capture.RUNS, capture.VACUUM_RUN, pull_request.LABEL, *capture.CONFORMANCE_RUNS}
+    # the unit tests and freshness checks run last, and test_athena_conformance.py judges them
+    builds = {label: run for label, run in document["runs"].items() if label not in capture.CONFORMANCE_RUNS}
+    for label, run in builds.items():
         assert run["returncode"] == 0 and not run["failed_nodes"], (label, run)
-    failures = [(s["run"], s["node_id"], s["failure"]) for s in document["statements"] if s["failure"]]
+    failures = [
+        (s["run"], s["node_id"], s["failure"]) for s in document["statements"] if s["failure"] and s["run"] in builds
+    ]
     assert failures == []
     for statement in document["statements"]:
         if statement["kind"] == st.Kind.MAINTENANCE.value:
