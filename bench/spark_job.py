@@ -48,6 +48,11 @@ def start_spark(driver_memory: str, local_dir: Path | None) -> SparkSession:
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        # The job caches the purchases, and Spark's adaptive execution leaves the partitioning of
+        # a cached plan alone unless told it may change it: without this every shuffle after the
+        # cache keeps spark.sql.shuffle.partitions (200) tasks whatever the data's size, which is
+        # most of a small run's time. With it, adaptive execution sizes them as for any other plan.
+        .config("spark.sql.optimizer.canChangeCachedPlanOutputPartitioning", "true")
     )
     if local_dir is not None:
         # Spark's scratch files, the JVM's temporary files and no JVM perf data file in /tmp.
