@@ -6,6 +6,7 @@ that starts dbt without the marker that leaves it out."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,6 @@ from conftest import REPO, _slow_part
 
 SCENARIOS = """
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -41,8 +41,6 @@ def module_fixture() -> None:
 @pytest.fixture(scope="module", params=["one", "two", "three", "four"])
 def scenario(request: pytest.FixtureRequest) -> str:
     note(f"scenario-{request.param}")
-    # long enough that one worker cannot take every scenario while the other is still starting
-    time.sleep(1.0)
     return str(request.param)
 
 
@@ -109,7 +107,7 @@ def test_shared_fixtures_are_made_once_on_two_workers_and_in_one_process(tmp_pat
     (tmp_path / "test_scenarios.py").write_text(SCENARIOS)
     log = tmp_path / "log.txt"
     env = {**os.environ, "SCHEDULING_LOG": str(log)}
-    result = run_pytest(tmp_path, "-n", workers, "--dist", "loadgroup", "-q", env=env)
+    result = run_pytest(tmp_path, "-n", workers, "--dist", "loadgroup", "-v", env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     seen = workers_of(log)
     # the module fixture once, and every test that reads it on that one worker
@@ -119,15 +117,31 @@ def test_shared_fixtures_are_made_once_on_two_workers_and_in_one_process(tmp_pat
     for name in ("one", "two", "three", "four"):
         assert sum(seen[f"scenario-{name}"].values()) == 1
         assert set(seen[f"scenario-test-{name}"]) == set(seen[f"scenario-{name}"])
-    # the session build once for the run, read on every worker that ran its tests
+    # the session build once for the run (on both workers: test_a_session_build_is_made_once_for_every_worker)
     assert sum(seen["shared-build"].values()) == 1 and sum(seen["shared-test"].values()) == 8
     if workers == "2":
-        # the scenarios are spread over both workers: nothing is kept on one worker without need
-        assert {worker for name in ("one", "two", "three", "four") for worker in seen[f"scenario-{name}"]} == {
-            "gw0",
-            "gw1",
-        }
-        assert set(seen["shared-test"]) == {"gw0", "gw1"}
+        # one xdist group per module fixture and per parameter, not one for everything: the
+        # groups are what keeps a fixture on one worker, and only as much as it needs
+        groups = dict(re.findall(r"PASSED test_scenarios\.py::(test_reads_\w+)\[[^]]*\]@(\S+)", result.stdout))
+        assert groups["test_reads_the_module_fixture"] == "test_scenarios"
+        scenario_groups = set(
+            re.findall(r"PASSED test_scenarios\.py::test_reads_a_scenario\[\w+-\d\]@(\S+)", result.stdout)
+        )
+        assert scenario_groups == {f"test_scenarios:scenario={index}" for index in range(4)}
+        assert "test_reads_the_shared_build" not in groups  # a session build needs no group
+
+
+def test_a_session_build_is_made_once_for_every_worker(tmp_path: Path) -> None:
+    """Every test on every worker (`--dist each`), so that both workers surely read the build:
+    with load balancing, one worker may take all of a few quick tests."""
+    (tmp_path / "test_scenarios.py").write_text(SCENARIOS)
+    log = tmp_path / "log.txt"
+    env = {**os.environ, "SCHEDULING_LOG": str(log)}
+    result = run_pytest(tmp_path, "-n", "2", "--dist", "each", "-q", "-k", "shared_build", env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    seen = workers_of(log)
+    assert sum(seen["shared-build"].values()) == 1
+    assert seen["shared-test"] == Counter({"gw0": 8, "gw1": 8})
 
 
 def test_the_fast_suite_fails_a_test_that_starts_dbt_without_the_marker(tmp_path: Path) -> None:
