@@ -9,6 +9,7 @@ own copy (`copy_warehouse`).
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pickle
 import shutil
@@ -491,6 +492,13 @@ def _parsed_project() -> Path | None:
     if _session_temp is None:
         return None
     return built_once(_session_temp, PARSED_PROJECT, _parse_project)
+
+
+def parsed_manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The manifest.json of that one `dbt parse` (no database is opened)."""
+    partial_parse = built_once(tmp_path_factory, PARSED_PROJECT, _parse_project)
+    manifest: dict[str, Any] = json.loads((partial_parse.parent / "manifest.json").read_text())
+    return manifest
 
 
 def _parse_project(work: Path) -> Path:

@@ -14,7 +14,6 @@ publishes when the columns behind a ref() are unknown to it.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Callable
 from pathlib import PurePosixPath
@@ -22,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from conftest import run_dbt
+from conftest import parsed_manifest
 
 PROJECT = "ecommerce_analytics"
 Manifest = dict[str, Any]
@@ -306,12 +305,9 @@ RULES: list[Rule] = [
 
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
-    """The manifest of one `dbt parse` of the project (no database is opened)."""
-    work = tmp_path_factory.mktemp("conventions")
-    result = run_dbt("parse", work / "raw", work)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    parsed: Manifest = json.loads((work / "target" / "manifest.json").read_text())
-    return parsed
+    """The manifest of the test run's one `dbt parse` of the project, the parse every dbt
+    command of the suite starts from (no database is opened)."""
+    return parsed_manifest(tmp_path_factory)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.__name__)
