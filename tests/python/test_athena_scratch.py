@@ -31,8 +31,9 @@ def aws() -> StandIn:
     return stand_in()
 
 
-def _warehouse(aws: StandIn, tables_per_schema: int = 3) -> None:
-    """Production's schemas, this run's and the next run's, each with tables and data."""
+def _warehouse(aws: StandIn, tables_per_schema: int = 3, tables_in_runs_marts: int | None = None) -> None:
+    """Production's schemas, this run's and the next run's, each with tables and data; this
+    run's marts with `tables_in_runs_marts` tables when given."""
     glue, s3 = aws.client("glue"), aws.client("s3")
     aws.bucket(WAREHOUSE)
     for database in {d["Name"] for d in glue.get_databases()["DatabaseList"]}:
@@ -42,7 +43,8 @@ def _warehouse(aws: StandIn, tables_per_schema: int = 3) -> None:
             glue.delete_database(Name=database)
     for schema in ("staging", "marts", f"{PREFIX}staging", f"{PREFIX}marts", f"{OTHER_RUN}marts"):
         glue.create_database(DatabaseInput={"Name": schema})
-        for i in range(tables_per_schema):
+        count = tables_in_runs_marts if schema == f"{PREFIX}marts" and tables_in_runs_marts else tables_per_schema
+        for i in range(count):
             name = f"table_{i}"
             glue.create_table(
                 DatabaseName=schema, TableInput={**table_input(location=f"{DATA_DIR}{schema}/{name}/"), "Name": name}
@@ -55,19 +57,21 @@ def _databases(aws: StandIn) -> set[str]:
 
 
 def test_drop_removes_the_runs_databases_tables_and_data_and_nothing_else(aws: StandIn, tmp_path: Path) -> None:
-    _warehouse(aws, tables_per_schema=120)  # more than one BatchDeleteTable call
+    # 120 tables: more than one BatchDeleteTable call (100 at most each); 3 in every other schema
+    _warehouse(aws, tables_per_schema=3, tables_in_runs_marts=120)
     result = _scratch("drop", "--prefix", PREFIX, "--data-dir", DATA_DIR, env=aws.env(tmp_path))
     assert result.returncode == 0, result.stderr
     assert f"dropped Glue database {PREFIX}marts and its 120 table(s)" in result.stdout
-    assert f"deleted 240 object(s) under s3://{WAREHOUSE}/iceberg/{PREFIX}" in result.stdout
+    assert f"dropped Glue database {PREFIX}staging and its 3 table(s)" in result.stdout
+    assert f"deleted 123 object(s) under s3://{WAREHOUSE}/iceberg/{PREFIX}" in result.stdout
     assert _databases(aws) >= {"staging", "marts", f"{OTHER_RUN}marts"}
     assert not {d for d in _databases(aws) if d.startswith(PREFIX)}
     keys = aws.keys(WAREHOUSE)
     assert not [k for k in keys if k.startswith(f"iceberg/{PREFIX}")]
-    assert len([k for k in keys if k.startswith(("iceberg/staging/", "iceberg/marts/"))]) == 240
-    assert len([k for k in keys if k.startswith(f"iceberg/{OTHER_RUN}")]) == 120
+    assert len([k for k in keys if k.startswith(("iceberg/staging/", "iceberg/marts/"))]) == 6
+    assert len([k for k in keys if k.startswith(f"iceberg/{OTHER_RUN}")]) == 3
     for schema in ("staging", "marts", f"{OTHER_RUN}marts"):
-        assert len(aws.client("glue").get_tables(DatabaseName=schema)["TableList"]) == 120
+        assert len(aws.client("glue").get_tables(DatabaseName=schema)["TableList"]) == 3
 
     again = _scratch("drop", "--prefix", PREFIX, "--data-dir", DATA_DIR, env=aws.env(tmp_path))
     assert again.returncode == 0 and "Nothing to drop" in again.stdout  # a second teardown is harmless
