@@ -3,7 +3,13 @@ DuckDB and Athena adapters and boto3 once (about 3 s of every dbt start, most of
 imports), then forks a child for each command, which runs dbt's own command line with the
 command's arguments, environment, working directory and standard streams, as `.venv/bin/dbt`
 would: a child is a process of its own (its own pid, killed by a signal like any other, its own
-session when asked) that starts from the imported state and never from an earlier command's.
+session when asked) that starts from the imported and warmed state (below), never from an
+earlier command's.
+
+Before it serves, the server parses the project once per target and compiles every macro into
+dbt's template cache, so that a dbt process starts with what every build would otherwise
+compile again: a build of 2,000 events took 15.3-16.1 s through the server without this and
+9.7-10.8 s with it (three builds each, 2 cores).
 
 `python -m tests.dbt_forkserver SOCKET` serves on a Unix socket; `ForkServer` starts one and
 runs commands through it (`run`, like subprocess.run with captured text; `start`, like Popen).
@@ -19,6 +25,7 @@ does), so that requests never wait for each other.
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import select
@@ -61,6 +68,13 @@ def _preload() -> None:
 
 def serve(path: str) -> None:
     _preload()
+    from tests.dbt_forkserver_warmup import warm_templates
+
+    warm_templates()
+    # What the server holds is never freed: out of the collector's sight, a dbt process does not
+    # walk it at every full collection (nor copy the pages it would touch).
+    gc.collect()
+    gc.freeze()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)

@@ -346,6 +346,7 @@ def athena_capture(tmp_path_factory: pytest.TempPathFactory) -> AthenaCapture:
     def capture(folder: Path) -> AthenaCapture:
         out, work = folder / "statements.json", folder / "work"
         flags = ("--bill", "--vacuum", "--pull-request", "--conformance")
+        dbt_forkserver.server()  # the capture's dbt commands go through this worker's server
         result = run_module(
             "tests.athena.capture", "--out", out, "--events", 3_000, "--seed", 11, "--workdir", work, *flags
         )
