@@ -29,7 +29,16 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import WITHOUT_UNIT_TESTS, Warehouse, built_once, dbt_invocation, run_ingest, run_module, table_contents
+from conftest import (
+    WITHOUT_DATA_TESTS,
+    WITHOUT_UNIT_TESTS,
+    Warehouse,
+    built_once,
+    dbt_invocation,
+    run_ingest,
+    run_module,
+    table_contents,
+)
 from tests import dbt_forkserver
 
 # Relative to each scenario's folder, the working directory of its dbt runs: the same profile
@@ -155,8 +164,9 @@ def build_or_fail(run_dir: Path, *extra: str) -> None:
 
 def stop_build_at(run_dir: Path, stop_at: str, sig: signal.Signals) -> Stopped:
     """Start `dbt build --debug`, send `sig` to its process group as soon as its output shows the
-    statement `stop_at`, and wait for the process to end."""
-    argv, env = dbt_args("build", run_dir, "--debug")
+    statement `stop_at`, and wait for the process to end. The data tests are left out: the
+    stopped build's models are what the scenario is about, and the rerun runs every data test."""
+    argv, env = dbt_args("build", run_dir, "--debug", *WITHOUT_DATA_TESTS)
     statement = re.compile(stop_at)
     # its own session and process group: the signal reaches dbt and nothing else
     process = dbt_forkserver.start(argv, env, run_dir, new_session=True)
@@ -261,11 +271,12 @@ def _generate_batches(work: Path) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def clean(batches: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Tables:
-    """A clean `dbt build --full-refresh` over every batch, in its own warehouse."""
+    """A clean `dbt build --full-refresh` over every batch, in its own warehouse: the reference
+    every rerun's tables are compared with (each rerun runs the data tests)."""
 
     def build(run_dir: Path) -> Tables:
         land(batches, BATCHES, run_dir)
-        build_or_fail(run_dir, "--full-refresh")
+        build_or_fail(run_dir, "--full-refresh", *WITHOUT_DATA_TESTS)
         return table_contents(warehouse_of(run_dir), same_landings=False)
 
     return built_once(tmp_path_factory, "fault-clean", build)
