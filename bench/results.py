@@ -16,7 +16,7 @@ STEP_LABELS = {
     "c": "dbt build (incremental) after landing the last day",
     "d": "dbt build, nothing new landed",
     "e": "PySpark local[*]: the original pipeline",
-    "check": "check: full refresh over all files",
+    "check": "check: full refresh over all files, tests left out",
 }
 
 

@@ -67,6 +67,12 @@ def test_a_tiny_run_succeeds_and_removes_its_work_folder(tiny_run) -> None:
     assert [int(left) for _, _, left in announced] == list(range(len(announced) - 1, -1, -1))
     # dbt's own per-model lines reached the terminal
     assert re.search(r"\d+ of \d+ START sql \w+ model staging\.stg_events", result.stdout)
+    # the timed builds run every data and unit test; the check's reference build runs none
+    sections = dict(re.findall(r"^==> \[\d+/\d+\] \((\w+)\)(.*?)(?=^==> |\Z)", result.stdout, re.M | re.S))
+    tests_started = {step: re.findall(r" START (test|unit_test) ", text) for step, text in sections.items()}
+    assert {"test", "unit_test"} <= set(tests_started["b"]), sections["b"][-3000:]
+    assert {"test", "unit_test"} <= set(tests_started["c"]), sections["c"][-3000:]
+    assert tests_started["check"] == [], sections["check"][-3000:]
 
 
 @pytest.mark.dbt
