@@ -29,3 +29,6 @@ class Captured:
     effect: str = ""  # what it changed in the Glue mirror
     failure: str | None = None  # why the stand-in failed it, as Athena would
     seconds: float = 0.0  # time the hook spent on it
+    # partitions of its target a write fills, counted on the reference (partition_writers.py);
+    # None when not counted: not a partitioned write, or rows the reference cannot give
+    partitions_written: int | None = None

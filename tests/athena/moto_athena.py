@@ -6,6 +6,8 @@ dbt-athena, however, reads Glue after its statements (GetTable, GetTables, GetTa
 column lists for MERGE), so without help the second, incremental `dbt build` could not take
 the adapter's real incremental path. The hook therefore does, openly and nothing more:
 
+- refuses, as Athena does, a write that fills more than 100 partitions of its table, counting
+  them on the DuckDB build (tests/athena/partition_writers.py);
 - mirrors each statement's effect on the catalog into moto's Glue backend, and fails the
   statements Athena would fail for catalog reasons, with the reason in the execution's
   StateChangeReason (tests/athena/glue_mirror.py);
@@ -39,6 +41,7 @@ from tests.athena import statements as st
 from tests.athena.answers import Answers
 from tests.athena.captured import AthenaWouldFail, Captured
 from tests.athena.glue_mirror import GlueMirror
+from tests.athena.partition_writers import PartitionWriters
 from tests.athena.reference import DuckDBReference
 
 __all__ = ["REGION", "AthenaWouldFail", "Captured", "MotoAthena", "RunLog", "StatementHook"]
@@ -59,13 +62,14 @@ def _new_account() -> str:
 class StatementHook:
     """Wraps moto's AthenaBackend.start_query_execution while installed; acts only on requests of
     its account (a failure reason reaches GetQueryExecution through tests/athena/query_history.py).
-    Each statement goes to the Glue mirror, then to the answers (`_answer`, which a subclass may
-    wrap)."""
+    Each statement goes to the open-writers limit (tests/athena/partition_writers.py), the Glue
+    mirror, then to the answers (`_answer`, which a subclass may wrap)."""
 
     def __init__(self, reference: DuckDBReference, account: str) -> None:
         self.account = account
         self.mirror = GlueMirror(reference, account, REGION)
         self.answers = Answers(reference)
+        self.partition_writers = PartitionWriters(reference)
         self.statements: list[Captured] = []
         self.run = ""
         self.seconds = 0.0  # time spent in the hook, reported with the run time
@@ -81,6 +85,7 @@ class StatementHook:
     def reference(self, reference: DuckDBReference) -> None:
         self.mirror.reference = reference
         self.answers.reference = reference
+        self.partition_writers.reference = reference
 
     @property
     def synthetic_test_rows(self) -> int:
@@ -140,7 +145,9 @@ class StatementHook:
                 # (OPTIMIZE/VACUUM are not Trino's grammar: st.parse_maintenance reads them)
                 trino = kind.engine is st.Engine.TRINO and kind is not st.Kind.MAINTENANCE
                 tree = _parse_trino_or_none(st.body(query)) if trino else None
+                self.partition_writers.check(captured, tree)
                 self.mirror.apply(captured, tree)
+                self.partition_writers.after(captured)
                 self._answer(backend, captured, results_class, tree)
             except AthenaWouldFail as failure:
                 captured.failure = str(failure)

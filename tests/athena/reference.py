@@ -324,6 +324,21 @@ class DuckDBReference:
         with self._lock:
             self._connection.execute(duckdb_sql)
 
+    def create_table(self, schema: str, table: str, duckdb_select: str) -> None:
+        """A work table of the adapter's (an incremental batch), from its query on this copy."""
+        with self._lock:
+            self._connection.execute(f'create schema if not exists "{schema}"')
+            self._connection.execute(f'create or replace table "{schema}"."{table}" as {duckdb_select}')
+            described = self._connection.execute(f'describe "{schema}"."{table}"').fetchall()
+            self._columns[(schema.lower(), table.lower())] = [(str(row[0]).lower(), str(row[1])) for row in described]
+            self._schema = None
+
+    def drop_table(self, schema: str, table: str) -> None:
+        with self._lock:
+            self._connection.execute(f'drop table if exists "{schema}"."{table}"')
+            self._columns.pop((schema.lower(), table.lower()), None)
+            self._schema = None
+
     def query(self, duckdb_sql: str) -> Answer:
         with self._lock:
             described = self._connection.execute(f"describe {duckdb_sql}").fetchall()
