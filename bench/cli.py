@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         "last; time (a) DuckDB reading the landed CSVs once, (b) dbt build --full-refresh, (c) landing the "
         "last day and an incremental dbt build, (d) dbt build with nothing new, (e) PySpark doing the "
         "original pipeline's job over the files of (b); check that the incremental warehouse equals a full "
-        "refresh and that Spark's totals equal dbt's marts; print the report and append it to REPORT.",
+        "refresh and that Spark's totals equal dbt's marts; estimate what the same runs would scan on Athena at "
+        "this run's sizes; print the report and append it to REPORT.",
     )
     run.add_argument(
         "--events", type=_positive_int, default=DEFAULT_EVENTS, help=f"about how many rows (default {DEFAULT_EVENTS:,})"
@@ -67,6 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--keep", action="store_true", help="keep the work folder at the end (it is removed otherwise)")
     run.add_argument("--no-spark", action="store_true", help="skip step e, the PySpark job")
+    run.add_argument(
+        "--no-athena", action="store_true", help="skip the Athena estimate (the capture and the Parquet sizes)"
+    )
+    run.add_argument(
+        "--athena-statements",
+        type=Path,
+        help="estimate with this capture (`python -m athena_estimate capture --out FILE`) instead of capturing "
+        "one (about 4 minutes)",
+    )
+    run.add_argument(
+        "--compare-events",
+        type=_positive_int,
+        help="first run the whole bench on this smaller history, then on --events, and append a section on how "
+        "the day's cost grew on each engine (the work folder is reused, so --keep keeps only the second)",
+    )
     return parser
 
 
@@ -82,6 +98,9 @@ def run_command(args: argparse.Namespace) -> int:
         report=args.report,
         keep=args.keep,
         spark=not args.no_spark,
+        athena=not args.no_athena,
+        athena_statements=args.athena_statements,
+        compare_events=args.compare_events,
     )
     return run_bench(options, REPO)
 

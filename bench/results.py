@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from bench.athena import AthenaEstimate
 from bench.dbt_results import NodeTime
 from bench.machine import Environment
 
@@ -49,9 +50,11 @@ class BenchRun:
     rows_landed_first: int = 0  # all days but the last: what a, b and e read
     rows_held_back: int = 0  # the last day, landed in c
     landed_bytes: int = 0
+    held_back_bytes: int = 0  # the last day's landed file: the new data of step c
     steps: dict[str, StepResult] = field(default_factory=dict)
     slowest: dict[str, list[NodeTime]] = field(default_factory=dict)  # b, c, d
     verdicts: list[Verdict] = field(default_factory=list)
+    athena: AthenaEstimate | None = None  # None: --no-athena
 
     @property
     def rows_landed(self) -> int:

@@ -47,7 +47,7 @@ class Context:
         }
 
 
-def _run_plain(ctx: Context, argv: Sequence[str | Path], what: str) -> None:
+def run_plain(ctx: Context, argv: Sequence[str | Path], what: str) -> None:
     sys.stdout.flush()
     done = subprocess.run([str(part) for part in argv], cwd=ctx.repo, env=ctx.env(), check=False)
     if done.returncode != 0:
@@ -67,7 +67,7 @@ def generate(ctx: Context, events: int, seed: int) -> None:
         "--seed",
         str(seed),
     ]
-    _run_plain(ctx, [*argv, "--per-day", "--no-expected"], "Generating the events")
+    run_plain(ctx, [*argv, "--per-day", "--no-expected"], "Generating the events")
 
 
 def hold_back_last_day(work: WorkDir) -> Path:
@@ -81,7 +81,7 @@ def hold_back_last_day(work: WorkDir) -> Path:
 
 def land(ctx: Context, source: Path) -> None:
     argv: list[str | Path] = [ctx.python, "-m", "ingest", "land", "--source", source, "--dest", ctx.work.raw]
-    _run_plain(ctx, argv, f"Landing {source}")
+    run_plain(ctx, argv, f"Landing {source}")
 
 
 def count_data_rows(path: Path) -> int:

@@ -75,9 +75,10 @@ GROUPED_BY_SESSION_FIXTURE = {"athena_capture": "athena-capture"}
 # test follows in collection order.
 LONGEST_FIRST = [
     "athena-capture",
-    "test_bench",
     "test_late_files",
     "test_athena_late_files",
+    # after the capture's worker has made the capture, which its tiny run reads
+    "test_bench",
     "test_dbt_build_faults",
     "test_incremental",
     "test_settings_quoting",

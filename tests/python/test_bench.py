@@ -1,11 +1,13 @@
-"""The benchmark harness (`python -m bench`, `make bench`): one whole run at a tiny size, its
-refusal to touch a folder it did not create, and the checks it relies on (the warehouse
-comparison, Spark's totals, the peak memory of a process tree)."""
+"""The benchmark harness (`python -m bench`, `make bench`): one whole run at a tiny size with its
+Athena estimate, its refusal to touch a folder it did not create, the two-history comparison,
+and the checks it relies on (the warehouse comparison, Spark's totals, the peak memory of a
+process tree)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -18,12 +20,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bench import runner
+from athena_estimate.captured import Capture, Run
+from athena_estimate.estimate import Totals as AthenaTotals
+from bench import athena, runner
+from bench.athena import AthenaEstimate, NodeBytes
 from bench.compare import Totals, compare_warehouses, read_dbt_totals, totals_differences
 from bench.errors import BenchFailed
 from bench.machine import Environment
 from bench.measure import run_measured
-from bench.report import HEADER, append_section, format_section
+from bench.report import HEADER, append_section, format_growth, format_section
 from bench.results import BenchRun, StepResult, Verdict
 from bench.workdir import MARKER
 from conftest import REPO
@@ -45,15 +50,38 @@ def run_bench(*args: str | Path | int) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path, Path, bool]:
+def tiny_run(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> tuple[subprocess.CompletedProcess[str], Path, Path, bool]:
     with_spark = spark_available()
     if not with_spark and os.environ.get("CI"):
         pytest.fail("pyspark or java is missing in CI: `make test` installs requirements-bench.txt, .ci/run Java")
     tmp = tmp_path_factory.mktemp("bench")
     work, report = tmp / "work", tmp / "benchmarks.md"
     extra = [] if with_spark else ["--no-spark"]
-    result = run_bench("--events", TINY_EVENTS, "--seed", 5, "--work-dir", work, "--report", report, *extra)
+    # The run's Athena estimate uses the suite's one capture (the bench's own capture is the same
+    # command). Asked for at run time rather than as a parameter, so these tests keep a worker
+    # group of their own instead of joining the capture's, which is already the longest.
+    statements = request.getfixturevalue("athena_capture").statements
+    result = run_bench(
+        "--events", TINY_EVENTS, "--seed", 5, "--work-dir", work, "--report", report,
+        "--athena-statements", statements, *extra,
+    )  # fmt: skip
     return result, work, report, with_spark
+
+
+# What Athena bills: queries and DML (DDL and catalog calls are free).
+BILLED_KINDS = {"SELECT", "CTAS", "INSERT", "MERGE", "DELETE", "OPTIMIZE/VACUUM"}
+
+
+def _charged_statements(statements: Path) -> dict[str, int]:
+    """The queries Athena bills in each run of a capture, counted from its JSON."""
+    document = json.loads(statements.read_text())
+    counts: dict[str, int] = {}
+    for item in document["statements"]:
+        if item["kind"] in BILLED_KINDS and not item.get("failure"):
+            counts[item["run"]] = counts.get(item["run"], 0) + 1
+    return counts
 
 
 @pytest.mark.dbt
@@ -102,6 +130,37 @@ def test_the_report_has_every_step_the_ratios_and_equal_results(tiny_run) -> Non
     assert text[len(HEADER) :].strip() in result.stdout
 
 
+@pytest.mark.dbt
+def test_the_report_has_the_athena_estimate_of_the_run(tiny_run, request: pytest.FixtureRequest) -> None:
+    result, _, report, _ = tiny_run
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = report.read_text()
+    raw = re.search(r"after c, ([\d.,]+) GB of raw files\):", text)
+    assert raw is not None, text
+    raw_gb = float(raw.group(1))
+    rows = {
+        label: (int(queries.replace(",", "")), float(scanned), float(billed), share)
+        for label, queries, scanned, billed, share in re.findall(
+            r"^\| (full build|incremental day|nothing new) \| ([\d,]+) \| ([\d.]+) \| ([\d.]+) \| \$[\d.]+ \| "
+            r"([\d.]+) % \|$", text, re.M,
+        )
+    }  # fmt: skip
+    assert set(rows) == {"full build", "incremental day", "nothing new"}, text
+    # every billed statement of each run is charged, as counted from the capture itself
+    counts = _charged_statements(request.getfixturevalue("athena_capture").statements)
+    assert {label: row[0] for label, row in rows.items()} == {
+        "full build": counts["full-refresh"], "incremental day": counts["incremental-day"],
+        "nothing new": counts["nothing-new"],
+    }  # fmt: skip
+    full, day, nothing = rows["full build"], rows["incremental day"], rows["nothing new"]
+    # the full build reads every raw file at least once; a day and a no-op read less than it
+    assert full[1] >= raw_gb > 0
+    assert full[3] == "100.0" and float(day[3]) < 100 and float(nothing[3]) < 100
+    assert all(row[2] >= row[1] for row in rows.values())  # billed: at least the scanned, 10 MB minimums
+    assert re.search(r"^The day scans [\d.,]+ GB per GB of new data \(the new file: [\d.,]+ [MG]B\)\. "
+                     r"Its largest nodes: \w+ [\d.]+ GB", text, re.M)  # fmt: skip
+
+
 # --- the work folder ----------------------------------------------------------------------
 
 
@@ -123,7 +182,7 @@ def test_it_refuses_a_folder_it_did_not_create_and_leaves_it_untouched(tmp_path:
     assert not report.exists()
 
 
-def _fake_execute(ctx, options, run) -> None:
+def _fake_execute(ctx, options, run, shared) -> None:
     (ctx.work.root / "warehouse.duckdb").write_text("built")
     run.verdicts.append(Verdict("a check", True, "fine"))
 
@@ -310,3 +369,118 @@ def test_make_bench_defaults_to_ten_million_events_unless_events_is_given() -> N
     assert "-m bench run --events 123 --seed 7" in planned("EVENTS=123", "SEED=7")
     # EVENTS in the environment (the demo's size, say) is not a request for the bench's size
     assert "-m bench run --events 10000000 --seed 42" in planned(env={**clean, "EVENTS": "5"})
+    assert "--compare-events 10000000" in planned("EVENTS=110000000", "COMPARE_EVENTS=10000000")
+    assert "--compare-events" not in planned(env={**clean, "COMPARE_EVENTS": "5"})
+
+
+# --- two history sizes --------------------------------------------------------------------
+
+
+def _estimate(full: int, day: int, nothing: int) -> AthenaEstimate:
+    runs = {Run.FULL: AthenaTotals(10, full, full), Run.DAY: AthenaTotals(12, day, day),
+            Run.NOTHING: AthenaTotals(12, nothing, nothing)}  # fmt: skip
+    return AthenaEstimate(runs, [NodeBytes("stg_events", day // 2)], "abc1234", 3_000, full // 2)
+
+
+def _history(events: int, day_file: int, walls: dict[str, float], athena_bytes: tuple[int, int, int]) -> BenchRun:
+    environment = Environment("abc1234", 2, 2, 8.0, "cpu", {"duckdb": "2.0.1"})
+    run = BenchRun(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), events, 42, environment, rows_landed_first=events)
+    run.held_back_bytes, run.landed_bytes = day_file, 60 * day_file
+    run.steps = {key: StepResult(key, wall, 1, events) for key, wall in walls.items()}
+    run.athena = _estimate(*athena_bytes)
+    return run
+
+
+def test_the_growth_section_compares_the_day_per_gb_of_new_data() -> None:
+    small = _history(1_000, 100_000_000, {"b": 40.0, "c": 10.0, "d": 5.0}, (7_000_000_000, 400_000_000, 100_000_000))
+    large = _history(11_000, 1_000_000_000, {"b": 400.0, "c": 30.0, "d": 6.0},
+                     (70_000_000_000, 6_000_000_000, 500_000_000))  # fmt: skip
+
+    text = format_growth(small, large)
+
+    assert text.startswith("## Growth of a day's cost: 1,000 -> 11,000 events")
+    # 10 s over a 0.1 GB day is 100 s per GB; 30 s over 1 GB is 30: the day got cheaper per GB
+    assert "| DuckDB: one more day, per GB of new data | s per GB new | 100.0 | 30.0 | 0.30x |" in text
+    assert "| DuckDB: one more day (c) | s | 10.0 | 30.0 | 3.00x |" in text
+    # 0.4 GB scanned for 0.1 GB new is 4 per GB; 6 GB for 1 GB is 6: it grew 1.5x
+    assert "| Athena: one more day, per GB of new data | GB scanned per GB new | 4.000 | 6.000 | 1.50x |" in text
+    assert "| Athena: nothing new | GB scanned | 0.100 | 0.500 | 5.00x |" in text
+    assert "| Athena: full build | GB scanned | 7.000 | 70.0 | 10.00x |" in text
+
+
+def test_the_growth_section_says_n_a_for_what_a_run_skipped() -> None:
+    small = _history(1_000, 100_000_000, {"b": 40.0, "c": 10.0, "d": 5.0}, (7, 4, 1))
+    large = _history(11_000, 1_000_000_000, {"b": 400.0, "c": 30.0, "d": 6.0}, (70, 6, 5))
+    small.athena = None
+    text = format_growth(small, large)
+    assert "| Athena: one more day | GB scanned | n/a | 0.000 | n/a |" in text
+
+
+def test_compare_events_runs_the_shorter_history_first_then_appends_the_growth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    histories: list[int] = []
+
+    def execute(ctx, options, run, shared) -> None:
+        histories.append(options.events)
+        run.held_back_bytes, run.landed_bytes = options.events, 60 * options.events
+        run.steps["c"] = StepResult("c", options.events / 1000, 1, options.events)
+        run.verdicts.append(Verdict("a check", True, "fine"))
+
+    monkeypatch.setattr(runner, "_execute", execute)
+    report = tmp_path / "report.md"
+    options = runner.Options(events=20_000, seed=1, work_dir=tmp_path / "work", report=report, keep=False,
+                             spark=False, athena=False, compare_events=2_000)  # fmt: skip
+
+    assert runner.run_bench(options, REPO) == 0
+
+    assert histories == [2_000, 20_000]
+    text = report.read_text()
+    headings = re.findall(r"^## .*$", text, re.M)
+    assert [h.split(": ", 1)[1] for h in headings[:2]] == ["2,000 events", "20,000 events"]
+    assert headings[2] == "## Growth of a day's cost: 2,000 -> 20,000 events" and len(headings) == 3
+    assert "| DuckDB: one more day (c) | s | 2.000 | 20.0 | 10.00x |" in text
+    assert text.rstrip().endswith(
+        "| Athena: one more day, per GB of new data | GB scanned per GB new | n/a | n/a | n/a |"
+    )
+
+
+def test_a_capture_is_made_once_and_shared_by_both_histories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[Path] = []
+
+    the_capture = Capture(statements=[])
+
+    def capture(ctx, out: Path) -> Capture:
+        made.append(out)
+        return the_capture
+
+    monkeypatch.setattr(athena, "capture_statements", capture)
+    options = runner.Options(events=10, seed=1, work_dir=tmp_path, report=tmp_path / "r.md", keep=False, spark=False)
+    ctx = runner.steps.Context(REPO, runner.steps.WorkDir(tmp_path))
+    shared: list = []
+
+    first = runner._statements(ctx, options, runner.Progress(2), shared)
+    second = runner._statements(ctx, options, runner.Progress(2), shared)
+
+    assert first is the_capture and second is the_capture and made == [tmp_path / "athena-statements.json"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--compare-events", "5000"],
+            "--compare-events 5,000 must be smaller than --events 1,000: "
+            "it is the shorter history the day is compared on.",
+        ),
+        (["--athena-statements", "no-such-capture.json"], "--athena-statements no-such-capture.json is not a file."),
+    ],
+)
+def test_a_wrong_athena_or_comparison_option_is_refused_in_one_line(
+    tmp_path: Path, extra: list[str], message: str
+) -> None:
+    work, report = tmp_path / "work", tmp_path / "report.md"
+    result = run_bench("--events", 1000, "--work-dir", work, "--report", report, "--no-spark", *extra)
+    assert result.returncode == 2
+    assert result.stderr == f"error: {message}\n"
+    assert not work.exists() and not report.exists()
